@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from org import views as org_views
+
+urlpatterns = [
+    path("", org_views.home, name="home"),
+    path("accounts/login/", org_views.login, name="login"),
+    path("accounts/logout/", org_views.logout, name="logout"),
+    path("accounts/password/", org_views.password_change, name="password_change"),
+    path("accounts/password/done/", org_views.password_change_done, name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("projects/", include("projects.urls")),
+    path("admin/", admin.site.urls),
+]
