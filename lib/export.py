@@ -2,9 +2,9 @@
 
 import csv
 import io
-from urllib.parse import quote
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook

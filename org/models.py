@@ -57,16 +57,16 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.path = self.compute_path()
+        self.depth = self.path.count("/") - 2
+        super().save(*args, **kwargs)
+
     def clean(self):
         if self.kind == self.Kind.ZONE and (
             self.parent is None or self.parent.kind not in (self.Kind.CITY, self.Kind.COUNTY)
         ):
             raise ValidationError({"parent": _("开发区必须隶属于一个市或县（区）。")})
-
-    def save(self, *args, **kwargs):
-        self.path = self.compute_path()
-        self.depth = self.path.count("/") - 2
-        super().save(*args, **kwargs)
 
     def compute_path(self) -> str:
         prefix = self.parent.path if self.parent_id else "/"
@@ -159,9 +159,7 @@ class User(AbstractUser):
         Department, verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     enterprise_name = models.CharField(_("企业名称"), max_length=128, blank=True)
-    credit_code = models.CharField(
-        _("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code]
-    )
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code])
 
     objects = UserManager()
     history = HistoricalRecords(excluded_fields=["password", "last_login"])

@@ -1,6 +1,7 @@
 """One FilterSet serves the ledger page and its CSV/XLSX export (and later the API)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -9,20 +10,26 @@ from org.models import Department, Region, User
 
 from .models import Category, ChainTag, Level, Nature, Project, Stage
 
+ALL = _("全部")
+
 
 class ProjectFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("关键词"), method="filter_text")
-    region = django_filters.ModelChoiceFilter(label=_("区划"), queryset=Region.objects.none(), method="filter_region")
-    level = django_filters.ChoiceFilter(label=_("级别"), choices=Level.choices)
-    category = django_filters.ChoiceFilter(label=_("类别"), choices=Category.choices)
-    nature = django_filters.ChoiceFilter(label=_("性质"), choices=Nature.choices)
-    stage = django_filters.ChoiceFilter(label=_("阶段"), choices=Stage.choices)
-    chain_tag = django_filters.ModelChoiceFilter(
-        label=_("产业链"), field_name="chain_tags", queryset=ChainTag.objects.none()
+    region = django_filters.ModelChoiceFilter(
+        label=_("区划"), empty_label=ALL, queryset=Region.objects.none(), method="filter_region"
     )
-    leader = django_filters.ModelChoiceFilter(label=_("包联领导"), queryset=User.objects.none())
-    department = django_filters.ModelChoiceFilter(label=_("责任单位"), queryset=Department.objects.none())
-    archived = django_filters.BooleanFilter(label=_("含已归档"), method="filter_archived")
+    level = django_filters.ChoiceFilter(label=_("级别"), empty_label=ALL, choices=Level.choices)
+    category = django_filters.ChoiceFilter(label=_("类别"), empty_label=ALL, choices=Category.choices)
+    nature = django_filters.ChoiceFilter(label=_("性质"), empty_label=ALL, choices=Nature.choices)
+    stage = django_filters.ChoiceFilter(label=_("阶段"), empty_label=ALL, choices=Stage.choices)
+    chain_tag = django_filters.ModelChoiceFilter(
+        label=_("产业链"), empty_label=ALL, field_name="chain_tags", queryset=ChainTag.objects.none()
+    )
+    leader = django_filters.ModelChoiceFilter(label=_("包联领导"), empty_label=ALL, queryset=User.objects.none())
+    department = django_filters.ModelChoiceFilter(
+        label=_("责任单位"), empty_label=ALL, queryset=Department.objects.none()
+    )
+    archived = django_filters.BooleanFilter(label=_("含已归档"), method="filter_archived", widget=forms.CheckboxInput)
     sort = django_filters.OrderingFilter(
         label=_("排序"),
         fields=[
@@ -33,6 +40,7 @@ class ProjectFilterSet(django_filters.FilterSet):
             ("started_on", "started_on"),
             ("updated_at", "updated_at"),
         ],
+        empty_label=_("默认（总投资从大到小）"),
         field_labels={
             "total_investment": _("总投资"),
             "annual_plan": _("年度计划"),

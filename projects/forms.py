@@ -11,8 +11,12 @@ from .models import STAGE_ORDER, AnnualPlan, ChainTag, Milestone, Project, Stage
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ACTUAL_DATES = ["reserve_on", "signed_on", "preparing_on", "started_on", "completed_on", "production_on"]
 PLANNED_DATES = [
-    "planned_reserve_on", "planned_sign_on", "planned_preparing_on",
-    "planned_start_on", "planned_completion_on", "planned_production_on",
+    "planned_reserve_on",
+    "planned_sign_on",
+    "planned_preparing_on",
+    "planned_start_on",
+    "planned_completion_on",
+    "planned_production_on",
 ]
 
 
@@ -22,18 +26,46 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Project
         fields = [
-            "name", "national_code", "owner_name", "credit_code",
-            "level", "category", "nature", "chain_tags",
-            "region", "zone", "address", "longitude", "latitude",
-            "total_investment", "fund_government", "fund_enterprise", "fund_bank_loans",
-            "fund_special_bonds", "fund_other", "land_area", "expected_output", "expected_tax",
-            "leader", "department", "task_force", "contact_name", "contact_phone", "description",
-            "stage", *PLANNED_DATES, *ACTUAL_DATES,
+            "name",
+            "national_code",
+            "owner_name",
+            "credit_code",
+            "level",
+            "category",
+            "nature",
+            "chain_tags",
+            "region",
+            "zone",
+            "address",
+            "longitude",
+            "latitude",
+            "total_investment",
+            "fund_government",
+            "fund_enterprise",
+            "fund_bank_loans",
+            "fund_special_bonds",
+            "fund_other",
+            "land_area",
+            "expected_output",
+            "expected_tax",
+            "leader",
+            "department",
+            "task_force",
+            "contact_name",
+            "contact_phone",
+            "description",
+            "stage",
+            *PLANNED_DATES,
+            *ACTUAL_DATES,
         ]
         # Regions and departments are scoped: their querysets are set per user in __init__.
-        field_classes = {"region": SafeModelChoiceField, "zone": SafeModelChoiceField, "department": SafeModelChoiceField}
+        field_classes = {
+            "region": SafeModelChoiceField,
+            "zone": SafeModelChoiceField,
+            "department": SafeModelChoiceField,
+        }
         widgets = {
-            **{f: DATE for f in PLANNED_DATES + ACTUAL_DATES},
+            **dict.fromkeys(PLANNED_DATES + ACTUAL_DATES, DATE),
             "chain_tags": forms.CheckboxSelectMultiple,
             "task_force": forms.Textarea(attrs={"rows": 3}),
             "description": forms.Textarea(attrs={"rows": 3}),
@@ -46,7 +78,9 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
         self.fields["region"].queryset = regions.exclude(kind=Region.Kind.ZONE)
         self.fields["zone"].queryset = regions.filter(kind=Region.Kind.ZONE)
         self.fields["department"].queryset = Department.objects.visible_to(user).select_related("region")
-        self.fields["leader"].queryset = User.objects.around(user.region).leaders() if user.region_id else User.objects.leaders()
+        self.fields["leader"].queryset = (
+            User.objects.around(user.region).leaders() if user.region_id else User.objects.leaders()
+        )
         self.fields["chain_tags"].queryset = ChainTag.objects.visible_to(user)
         self.fields["stage"].choices = [(s.value, s.label) for s in STAGE_ORDER]
         if self.instance.pk:

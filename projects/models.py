@@ -182,9 +182,7 @@ class Project(models.Model):
         help_text=_("全国投资项目在线审批监管平台赋码，格式 YYYY-RRRRRR-DD-TT-NNNNNN"),
     )
     owner_name = models.CharField(_("项目单位"), max_length=128, blank=True)
-    credit_code = models.CharField(
-        _("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code]
-    )
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code])
     # classification
     level = models.CharField(_("项目级别"), max_length=12, choices=Level.choices, default=Level.COUNTY)
     category = models.CharField(_("项目类别"), max_length=16, choices=Category.choices)
@@ -203,11 +201,19 @@ class Project(models.Model):
     )
     address = models.CharField(_("建设地点"), max_length=200, blank=True)
     longitude = models.DecimalField(
-        _("经度"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     latitude = models.DecimalField(
-        _("纬度"), max_digits=9, decimal_places=6, null=True, blank=True,
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     # money (万元) and land (亩)
@@ -217,8 +223,14 @@ class Project(models.Model):
     fund_bank_loans = models.DecimalField(_("银行贷款（万元）"), default=0, **MONEY)
     fund_special_bonds = models.DecimalField(_("专项债（万元）"), default=0, **MONEY)
     fund_other = models.DecimalField(_("基金及其他（万元）"), default=0, **MONEY)
-    land_area = models.DecimalField(_("用地面积（亩）"), max_digits=12, decimal_places=2, null=True, blank=True,
-                                    validators=[MinValueValidator(Decimal("0"))])
+    land_area = models.DecimalField(
+        _("用地面积（亩）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     expected_output = models.DecimalField(_("达产年产值（万元）"), null=True, blank=True, **MONEY)
     expected_tax = models.DecimalField(_("达产年税收（万元）"), null=True, blank=True, **MONEY)
     # responsibility
@@ -280,7 +292,8 @@ class Project(models.Model):
             ),
             models.CheckConstraint(condition=Q(total_investment__gte=0), name="project_total_investment_not_negative"),
             models.CheckConstraint(
-                condition=Q(completed_on__isnull=True) | Q(started_on__isnull=False, completed_on__gte=models.F("started_on")),
+                condition=Q(completed_on__isnull=True)
+                | Q(started_on__isnull=False, completed_on__gte=models.F("started_on")),
                 name="project_completed_after_started",
             ),
             models.CheckConstraint(
@@ -308,8 +321,10 @@ class Project(models.Model):
 
     def _funding_errors(self) -> dict:
         if self.total_investment is not None and self.funding_total() > self.total_investment:
-            return {"fund_other": _("各资金来源合计 %(sum)s 万元超过了总投资 %(total)s 万元。")
-                    % {"sum": self.funding_total(), "total": self.total_investment}}
+            return {
+                "fund_other": _("各资金来源合计 %(sum)s 万元超过了总投资 %(total)s 万元。")
+                % {"sum": self.funding_total(), "total": self.total_investment}
+            }
         return {}
 
     def _place_errors(self) -> dict:
@@ -369,7 +384,7 @@ class Project(models.Model):
     def next_stages(self) -> list[str]:
         if self.stage not in STAGE_ORDER:
             return []
-        return STAGE_ORDER[stage_index(self.stage) + 1:]
+        return STAGE_ORDER[stage_index(self.stage) + 1 :]
 
     @transaction.atomic
     def advance(self, to: str, on: datetime.date, by, note: str = "") -> "StageChange":
@@ -381,6 +396,7 @@ class Project(models.Model):
         if to not in self.next_stages():
             raise ValidationError({"to": _("只能向后推进阶段；回退须通过阶段更正并说明原因。")})
         self._require_date_not_future(on)
+        self._require_facts(to)
         old = self.stage
         setattr(self, STEP_DATES[to][0], on)
         self.stage = to
@@ -432,7 +448,7 @@ class Project(models.Model):
         if to not in STAGE_ORDER or not self._is_earlier(to):
             raise ValidationError({"to": _("阶段更正只能回到更早的阶段。")})
         old = self.stage
-        for stage in STAGE_ORDER[stage_index(to) + 1:]:
+        for stage in STAGE_ORDER[stage_index(to) + 1 :]:
             setattr(self, STEP_DATES[stage][0], None)
         self.stage, self.stage_before_suspension = to, ""
         self.stopped_on, self.stop_reason = None, ""
@@ -457,6 +473,11 @@ class Project(models.Model):
         errors = self._date_errors()
         if errors:
             raise ValidationError(errors)
+
+    def _require_facts(self, stage: str) -> None:
+        missing = {f: msg for f, msg in STAGE_NEEDS.get(stage, {}).items() if not getattr(self, f)}
+        if missing:
+            raise ValidationError(missing)
 
     @staticmethod
     def _require_reason(reason: str) -> None:

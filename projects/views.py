@@ -110,7 +110,11 @@ def _save_project(request, project: Project | None):
             milestones.save()
             if is_new:
                 StageChange.objects.create(
-                    project=saved, from_stage="", to_stage=saved.stage, on=timezone.localdate(), by=request.user,
+                    project=saved,
+                    from_stage="",
+                    to_stage=saved.stage,
+                    on=timezone.localdate(),
+                    by=request.user,
                     note=_("新建项目"),
                 )
         messages.success(request, _("已保存“%(name)s”。") % {"name": saved.name})
