@@ -38,8 +38,10 @@ def history_entries(records) -> list[HistoryEntry]:
 def _changes(record, previous, names) -> list[FieldChange]:
     delta = record.diff_against(previous)
     model = record.instance_type
+    # diff_against walks a set of field names: put the changes back in the form's field order.
+    order = {f.name: index for index, f in enumerate(model._meta.get_fields())}
     result = []
-    for change in delta.changes:
+    for change in sorted(delta.changes, key=lambda c: order.get(c.field, len(order))):
         model_field = model._meta.get_field(change.field)
         result.append(
             FieldChange(

@@ -58,3 +58,8 @@ class UserAdmin(BaseUserAdmin, RegionLimitedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser makes superusers: a regional admin would otherwise lift anyone out of its region.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.is_superuser else [*fields, "is_superuser"]

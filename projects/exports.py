@@ -1,8 +1,16 @@
 """The ledger export: a header row then one plain row per project, in the usual 台账 column order."""
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
+
+CENTS = Decimal("0.01")
+
+
+def _wan(value: Decimal | None) -> Decimal | None:
+    # The annual plan comes from a subquery, which SQLite hands back unscaled (30000, not 30000.00).
+    return None if value is None else value.quantize(CENTS)
 
 
 def ledger_rows(projects, year: int) -> Iterator[list]:
@@ -44,7 +52,7 @@ def ledger_rows(projects, year: int) -> Iterator[list]:
             "、".join(t.name for t in p.chain_tags.all()),
             p.get_stage_display(),
             p.total_investment,
-            p.annual_plan,
+            _wan(p.annual_plan),
             p.planned_start_on,
             p.started_on,
             p.planned_completion_on,

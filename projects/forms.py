@@ -6,7 +6,7 @@ from django_scopes.forms import SafeModelChoiceField
 from lib.forms import BootstrapMixin
 from org.models import Department, Region, User
 
-from .models import STAGE_ORDER, AnnualPlan, ChainTag, Milestone, Project, Stage
+from .models import STAGE_ORDER, AnnualPlan, ChainTag, Milestone, Project
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ACTUAL_DATES = ["reserve_on", "signed_on", "preparing_on", "started_on", "completed_on", "production_on"]
@@ -105,8 +105,21 @@ class AnnualPlanForm(BootstrapMixin, forms.ModelForm):
         fields = ["year", "amount"]
 
 
+class BaseAnnualPlanFormSet(forms.BaseInlineFormSet):
+    def get_unique_error_message(self, unique_check):
+        # Django's default names the raw field ("请修改year的重复数据").
+        return _("同一年度只能填报一条年度计划，请合并重复的年度。")
+
+
 AnnualPlanFormSet = forms.inlineformset_factory(
-    Project, AnnualPlan, form=AnnualPlanForm, extra=1, can_delete=True, max_num=30, validate_max=True
+    Project,
+    AnnualPlan,
+    form=AnnualPlanForm,
+    formset=BaseAnnualPlanFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=30,
+    validate_max=True,
 )
 
 
@@ -172,4 +185,5 @@ class StageActionForm(BootstrapMixin, forms.Form):
             self.add_error(target, messages)
 
 
-__all__ = ["ProjectForm", "AnnualPlanFormSet", "MilestoneFormSet", "StageActionForm", "Stage"]
+class ReverseScheduleForm(BootstrapMixin, forms.Form):
+    target = forms.DateField(label=_("目标完成日期"), widget=DATE)

@@ -96,6 +96,13 @@ STAGE_NEEDS = {
 }
 
 
+# An actual date that the database refuses without an earlier one: date -> (earlier date, message).
+DATE_NEEDS = {
+    "completed_on": ("started_on", _("填写竣工日期前须先填写实际开工日期。")),
+    "production_on": ("completed_on", _("填写投产日期前须先填写竣工日期。")),
+}
+
+
 def stage_index(stage: str) -> int:
     return STAGE_ORDER.index(stage)
 
@@ -145,15 +152,17 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
     def with_annual_plan(self, year: int):
-        plan = AnnualPlan.objects.filter(project=models.OuterRef("pk"), year=year).values("amount")[:1]
-        return self.annotate(annual_plan=models.Subquery(plan, output_field=models.DecimalField()))
+        # AnnualPlan's unscoped base manager, here and in totals(): the plans reached are those of this already
+        # scoped queryset, and the scope filter would add two joins per project row (EXPLAIN at 20,000 projects).
+        plan = AnnualPlan._base_manager.filter(project=models.OuterRef("pk"), year=year).order_by().values("amount")
+        return self.annotate(annual_plan=models.Subquery(plan[:1], output_field=models.DecimalField()))
 
     def totals(self, year: int) -> "LedgerTotals":
         """Count and sums over the whole (filtered) set, in two queries."""
         sums = self.aggregate(
             count=models.Count("pk"), total_investment=models.Sum("total_investment", default=Decimal("0"))
         )
-        plans = AnnualPlan.objects.filter(year=year, project__in=self.values("pk"))
+        plans = AnnualPlan._base_manager.filter(year=year, project__in=self.values("pk"))
         plan_sum = plans.aggregate(s=models.Sum("amount", default=Decimal("0")))["s"]
         return LedgerTotals(sums["count"], sums["total_investment"], plan_sum)
 
@@ -281,6 +290,8 @@ class Project(models.Model):
         indexes = [
             # The ledger's default order (largest first) over a region subtree.
             models.Index(fields=["-total_investment", "id"], name="project_ledger_order"),
+            # The ledger's count and sums: current (not archived) projects of the regions in a subtree.
+            models.Index(fields=["region", "archived_at", "total_investment"], name="project_region_current"),
             # Stage and level filters on the ledger and the stalled lists.
             models.Index(fields=["stage", "region"], name="project_stage_region"),
             # An enterprise user's own projects.
@@ -320,7 +331,8 @@ class Project(models.Model):
         return sum((getattr(self, f) or Decimal("0") for f in FUNDING_FIELDS), Decimal("0"))
 
     def _funding_errors(self) -> dict:
-        if self.total_investment is not None and self.funding_total() > self.total_investment:
+        total = self.total_investment
+        if total is not None and total >= 0 and self.funding_total() > total:
             return {
                 "fund_other": _("各资金来源合计 %(sum)s 万元超过了总投资 %(total)s 万元。")
                 % {"sum": self.funding_total(), "total": self.total_investment}
@@ -354,8 +366,17 @@ class Project(models.Model):
                     "date": last_date,
                 }
             last_field, last_date = field, value
+        errors.update(self._missing_earlier_date_errors())
         errors.update(self._reached_stage_errors())
         return errors
+
+    def _missing_earlier_date_errors(self) -> dict:
+        """A completion date needs a start date, production a completion date (the check constraints)."""
+        return {
+            earlier: message
+            for later, (earlier, message) in DATE_NEEDS.items()
+            if getattr(self, later) and not getattr(self, earlier)
+        }
 
     def _reached_stage_errors(self) -> dict:
         """A stage already reached needs its own date and its facts."""
@@ -363,9 +384,13 @@ class Project(models.Model):
         if not reached or reached == Stage.PLANNING:
             return {}
         errors = {}
-        for stage in (Stage.CONSTRUCTION, Stage.COMPLETED, Stage.PRODUCTION):
+        # The stage's own date, and a start (and completion) date for everything from construction on.
+        required = {reached} | {
+            s for s in (Stage.CONSTRUCTION, Stage.COMPLETED) if stage_index(reached) >= stage_index(s)
+        }
+        for stage in STAGE_ORDER[1:]:
             field = STEP_DATES[stage][0]
-            if stage_index(reached) >= stage_index(stage) and getattr(self, field) is None:
+            if stage in required and getattr(self, field) is None:
                 errors[field] = _("项目处于“%(stage)s”阶段，须填写%(field)s。") % {
                     "stage": Stage(reached).label,
                     "field": self._meta.get_field(field).verbose_name,

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/stage/", views.project_stage, name="stage"),
     path("<int:pk>/archive/", views.project_archive, name="archive"),
+    path("<int:pk>/reverse-schedule/", views.project_reverse_schedule, name="reverse_schedule"),
 ]

@@ -15,7 +15,7 @@ from lib.history import history_entries
 
 from .exports import ledger_rows
 from .filtersets import ProjectFilterSet
-from .forms import AnnualPlanFormSet, MilestoneFormSet, ProjectForm, StageActionForm
+from .forms import AnnualPlanFormSet, MilestoneFormSet, ProjectForm, ReverseScheduleForm, StageActionForm
 from .models import Project, StageChange
 
 
@@ -156,4 +156,20 @@ def project_archive(request, pk: int):
     project = _get_project(request, pk, for_write=True)
     project.archive(by=request.user)
     messages.success(request, _("项目已归档，不再出现在默认台账中。"))
+    return redirect("projects:detail", pk=project.pk)
+
+
+@login_required
+@require_POST
+def project_reverse_schedule(request, pk: int):
+    """倒排工期: fill the milestones' planned dates backwards from a target date."""
+    project = _get_project(request, pk, for_write=True)
+    form = ReverseScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写有效的目标完成日期。"))
+    elif not project.milestones.exists():
+        messages.error(request, _("请先在编辑页设置形象进度节点及工期。"))
+    else:
+        project.reverse_schedule(form.cleaned_data["target"])
+        messages.success(request, _("已按目标日期倒排各节点计划完成日期。"))
     return redirect("projects:detail", pk=project.pk)

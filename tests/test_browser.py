@@ -26,7 +26,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"]
+        )
         yield browser
         browser.close()
 
@@ -52,21 +54,31 @@ def ledger():
         county = Region.objects.create(code="141122", name="交城县", kind=Region.Kind.COUNTY, parent=city)
         other = Region.objects.create(code="141121", name="文水县", kind=Region.Kind.COUNTY, parent=city)
         department = Department.objects.create(region=county, name="交城县自然资源局")
-        leader = User.objects.create_user("leader", password=PASSWORD, role=Role.LEADER, region=county,
-                                          full_name="王建国", title="副县长")
-        coordinator = User.objects.create_user("coordinator", password=PASSWORD, role=Role.COORDINATOR,
-                                               region=county, full_name="李晓梅")
+        leader = User.objects.create_user(
+            "leader", password=PASSWORD, role=Role.LEADER, region=county, full_name="王建国", title="副县长"
+        )
+        coordinator = User.objects.create_user(
+            "coordinator", password=PASSWORD, role=Role.COORDINATOR, region=county, full_name="李晓梅"
+        )
         tag = ChainTag.objects.create(region=county, name="新材料")
         projects = []
-        for index, (name, stage, total) in enumerate([
-            ("交城县年产10万吨高端碳材料项目", Stage.CONSTRUCTION, "120000"),
-            ("交城县城区供热管网改造工程", Stage.PREPARING, "18000"),
-            ("交城县第二人民医院新建项目", Stage.CONSTRUCTION, "45000"),
-        ]):
+        for index, (name, stage, total) in enumerate(
+            [
+                ("交城县年产10万吨高端碳材料项目", Stage.CONSTRUCTION, "120000"),
+                ("交城县城区供热管网改造工程", Stage.PREPARING, "18000"),
+                ("交城县第二人民医院新建项目", Stage.CONSTRUCTION, "45000"),
+            ]
+        ):
             project = Project(
-                name=name, region=county, category="industry" if index == 0 else "livelihood",
-                total_investment=Decimal(total), stage=stage, department=department, leader=leader,
-                owner_name="山西示例新材料有限公司", credit_code=make_credit_code(f"91141122MA0{index:06d}"),
+                name=name,
+                region=county,
+                category="industry" if index == 0 else "livelihood",
+                total_investment=Decimal(total),
+                stage=stage,
+                department=department,
+                leader=leader,
+                owner_name="山西示例新材料有限公司",
+                credit_code=make_credit_code(f"91141122MA0{index:06d}"),
                 planned_start_on="2026-03-01",
             )
             if stage == Stage.CONSTRUCTION:
@@ -75,8 +87,9 @@ def ledger():
             AnnualPlan.objects.create(project=project, year=2026, amount=Decimal(total) / 4)
             projects.append(project)
         projects[0].chain_tags.add(tag)
-        Project.objects.create(name="文水县农产品冷链物流园", region=other, category="industry",
-                               total_investment=Decimal("9000"))
+        Project.objects.create(
+            name="文水县农产品冷链物流园", region=other, category="industry", total_investment=Decimal("9000")
+        )
     return {"coordinator": coordinator, "projects": projects, "county": county}
 
 
