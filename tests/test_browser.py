@@ -172,3 +172,12 @@ def test_create_form_and_account_pages_render(page, ledger):
     page.goto("/projects/999999/")
     assert "不在您的管辖范围" in page.locator("body").inner_text()
     shot(page, "11-not-found")
+
+
+def test_switching_to_english_translates_the_ledger(page, ledger):
+    login(page, "coordinator")
+    page.click("button:has-text('English')")
+    page.wait_for_selector("html[lang=en]")
+    assert page.locator("h1").inner_text() == "Key project ledger"
+    assert "Under construction" in page.get_by_test_id("ledger").inner_text()
+    shot(page, "12-ledger-english")

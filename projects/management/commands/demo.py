@@ -331,7 +331,8 @@ class Command(BaseCommand):
         with scopes_disabled():
             if Project.objects.exists():
                 if if_empty:
-                    self.stdout.write("Projects exist already: demo data not loaded.")
+                    self.stdout.write("Projects exist already: demo data not loaded again.")
+                    self._print_accounts(existing_demo_accounts())
                     return
                 raise CommandError("Projects exist already; run on an empty database (manage.py flush).")
             call_command("load_regions", province=[PROVINCE[:2]], stdout=self.stdout)
@@ -348,6 +349,12 @@ class Command(BaseCommand):
                 _columns([user.username, user.get_role_display(), user.region.name, user.full_name, detail])
             )
         self.stdout.write(f"\nPassword for every demo account: {DEMO_PASSWORD}")
+
+
+def existing_demo_accounts() -> list[User]:
+    names = [f"{level}_{role.value}" for level in ("province", "city", "county") for role in Role]
+    users = User.objects.filter(username__in=names).select_related("region", "department")
+    return sorted(users, key=lambda user: names.index(user.username))
 
 
 ACCOUNT_COLUMNS = [24, 12, 8, 8, 0]
