@@ -181,3 +181,35 @@ def test_switching_to_english_translates_the_ledger(page, ledger):
     assert page.locator("h1").inner_text() == "Key project ledger"
     assert "Under construction" in page.get_by_test_id("ledger").inner_text()
     shot(page, "12-ledger-english")
+
+
+def test_lockout_forbidden_and_admin_pages_render(page, ledger):
+    with scopes_disabled():
+        User.objects.create_user(
+            "county_admin", password=PASSWORD, role=Role.ADMIN, region=ledger["county"], is_staff=True,
+            is_superuser=True, full_name="赵管理",
+        )
+        User.objects.create_user("reader", password=PASSWORD, role=Role.LEADER, region=ledger["county"])
+    login(page, "county_admin")
+    page.goto("/admin/org/user/")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 4  # leader, coordinator, county_admin, reader: all of 交城县
+    shot(page, "13-admin-users")
+    page.goto("/projects/")
+    page.click("button:has-text('退出')")
+    page.wait_for_url("**/accounts/login/")
+
+    login(page, "reader")
+    response = page.goto(f"/projects/{ledger['projects'][0].pk}/edit/")
+    assert response.status == 403
+    assert "没有执行此操作的权限" in page.locator("body").inner_text()
+    shot(page, "14-forbidden")
+    page.click("button:has-text('退出')")
+
+    for _ in range(5):
+        page.goto("/accounts/login/")
+        page.fill("#id_username", "reader")
+        page.fill("#id_password", "wrong-password-123")
+        page.click("button:has-text('登录')")
+    assert "登录失败次数过多" in page.locator("body").inner_text()
+    shot(page, "15-locked-out")
