@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "lib",
     "org",
     "projects",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/password/done/", org_views.password_change_done, name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("projects/", include("projects.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -209,3 +209,31 @@ class User(AbstractUser):
 def ancestor_codes(region: Region) -> list[str]:
     """Codes of the region and all regions above it, from its path."""
     return region.path.strip("/").split("/")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message to one user (reminders, returned reports, escalations)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(_("内容"), max_length=500)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    kind = models.CharField(_("类别"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        ordering = ["-created_at", "-pk"]
+        # A user's unread messages, newest first (the badge in the navigation bar).
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return self.text

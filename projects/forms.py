@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from lib.forms import BootstrapMixin
-from org.models import Department, Region, User
+from org.models import Department, Region, Role, User
 
 from .models import STAGE_ORDER, AnnualPlan, ChainTag, Milestone, Project
 
@@ -45,12 +45,14 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
             "fund_bank_loans",
             "fund_special_bonds",
             "fund_other",
+            "opening_completed",
             "land_area",
             "expected_output",
             "expected_tax",
             "leader",
             "department",
             "task_force",
+            "reporters",
             "contact_name",
             "contact_phone",
             "description",
@@ -68,6 +70,7 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
             **dict.fromkeys(PLANNED_DATES + ACTUAL_DATES, DATE),
             "chain_tags": forms.CheckboxSelectMultiple,
             "task_force": forms.Textarea(attrs={"rows": 3}),
+            "reporters": forms.SelectMultiple(attrs={"size": 4}),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -82,6 +85,7 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
             User.objects.around(user.region).leaders() if user.region_id else User.objects.leaders()
         )
         self.fields["chain_tags"].queryset = ChainTag.objects.visible_to(user)
+        self.fields["reporters"].queryset = User.objects.visible_to(user).filter(role=Role.REPORTER, is_active=True)
         self.fields["stage"].choices = [(s.value, s.label) for s in STAGE_ORDER]
         if self.instance.pk:
             # After creation the stage moves only through the stage actions.

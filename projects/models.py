@@ -75,6 +75,10 @@ STAGE_ORDER = [
     Stage.PRODUCTION,
 ]
 
+# Projects in these stages file a monthly report and get a colour.
+REPORTING_STAGES = [Stage.PREPARING, Stage.CONSTRUCTION]
+COLOURED_STAGES = [Stage.SIGNED, Stage.PREPARING, Stage.CONSTRUCTION]
+
 # Stage reached -> (actual date field, planned date field).
 STEP_DATES = {
     Stage.RESERVE: ("reserve_on", "planned_reserve_on"),
@@ -150,6 +154,16 @@ class ProjectQuerySet(models.QuerySet):
 
     def current(self):
         return self.filter(archived_at__isnull=True)
+
+    def reporting(self):
+        """Projects that owe a monthly report."""
+        return self.current().filter(stage__in=REPORTING_STAGES)
+
+    def reported_by(self, user):
+        """The projects whose monthly report this user may fill in."""
+        if user.can_edit_projects:
+            return self.visible_to(user)
+        return self.visible_to(user).filter(reporters=user) if user.role == "reporter" else self.none()
 
     def with_annual_plan(self, year: int):
         # AnnualPlan's unscoped base manager, here and in totals(): the plans reached are those of this already
@@ -232,6 +246,12 @@ class Project(models.Model):
     fund_bank_loans = models.DecimalField(_("银行贷款（万元）"), default=0, **MONEY)
     fund_special_bonds = models.DecimalField(_("专项债（万元）"), default=0, **MONEY)
     fund_other = models.DecimalField(_("基金及其他（万元）"), default=0, **MONEY)
+    opening_completed = models.DecimalField(
+        _("纳入平台前累计完成投资（万元）"),
+        default=0,
+        help_text=_("开工以来、在本平台填报月报之前已完成的投资；之后的累计数由月报汇总。"),
+        **MONEY,
+    )
     land_area = models.DecimalField(
         _("用地面积（亩）"),
         max_digits=12,
@@ -256,6 +276,13 @@ class Project(models.Model):
         Department, verbose_name=_("责任单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="projects"
     )
     task_force = models.TextField(_("专班成员"), blank=True, help_text=_("每行一人：姓名 单位 职务"))
+    reporters = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("月报填报人"),
+        blank=True,
+        related_name="reported_projects",
+        limit_choices_to={"role": "reporter"},
+    )
     contact_name = models.CharField(_("联系人"), max_length=32, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     description = models.TextField(_("建设内容及规模"), blank=True)
