@@ -471,7 +471,9 @@ class ProjectColour(models.Model):
     start_overdue_days = models.IntegerField(_("逾期未开工（天）"), default=0)
     problem_overdue_days = models.IntegerField(_("问题逾期（天）"), default=0)
     yellow_streak = models.PositiveSmallIntegerField(_("连续黄色月数"), default=0)
-    reasons = models.JSONField(_("原因"), default=list)  # rule codes, see reports.colours.REASONS
+    # Which rules fired, as bits (reports.colours.Reason): set in SQL by the recompute, read as texts.
+    reason_flags = models.PositiveIntegerField(_("原因"), default=0)
+    as_of = models.DateField(_("计算基准日"))
     override_colour = models.CharField(_("人工调整颜色"), max_length=6, choices=Colour.choices, blank=True)
     override_reason = models.TextField(_("调整理由"), blank=True)
     override_by = models.ForeignKey(
