@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("月报与三色管理")
+
+    def ready(self):
+        from . import signals  # noqa: F401

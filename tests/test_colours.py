@@ -197,3 +197,16 @@ def test_only_the_named_projects_are_recomputed(county):
     with scopes_disabled():
         assert list(ProjectColour.objects.values_list("project_id", flat=True)) == [first.pk]
     assert second.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changing_a_planned_start_recolours_the_project_after_commit(county):
+    from reports.colours import current_month
+
+    year, month = current_month()
+    project = make_project(county, stage=Stage.PREPARING, plan=None)
+    with scopes_disabled():
+        project.planned_start_on = datetime.date(year, month, 1) - datetime.timedelta(days=45)
+        project.save()
+        row = ProjectColour.objects.get(project=project, year=year, month=month)
+    assert (row.colour, Reason(row.reason_flags)) == (Colour.RED, Reason.RED_START)
