@@ -14,15 +14,14 @@ collections during rendering add ~50 ms to every fifth or sixth request, which i
 
 import argparse
 import gc
-import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DB_FILE = ROOT / "var" / "bench.sqlite3"
+from _setup import VAR_DIR, build_demo, fresh_sqlite, setup_django
+
+DB_FILE = VAR_DIR / "bench.sqlite3"
 
 REQUESTS = {
     "first page": "/projects/",
@@ -40,29 +39,6 @@ class Measure:
     p95_ms: float
     sql_ms: float
     queries: int
-
-
-def setup_django() -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{DB_FILE}{suffix}").unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{DB_FILE}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def build(projects: int, years: int) -> float:
-    """A fresh demo data set; returns the seconds the demo command took."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    call_command("flush", interactive=False, verbosity=0)
-    started = time.perf_counter()
-    call_command("demo", projects=projects, years=years, stdout=StringIO())
-    return time.perf_counter() - started
 
 
 def measure(size: int, repeat: int) -> list[Measure]:
@@ -125,7 +101,7 @@ def main() -> int:
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() before measuring (see above)")
     args = parser.parse_args()
 
-    setup_django()
+    setup_django(fresh_sqlite(DB_FILE))
     from django.core.management import call_command
     from django_scopes import scopes_disabled
 
@@ -133,7 +109,7 @@ def main() -> int:
     results = []
     for size, years in ((args.small, 1), (args.large, args.years)):
         with scopes_disabled():
-            seconds = build(size, years)
+            seconds = build_demo(size, years)
         print(f"demo --projects {size} --years {years}: {seconds:.1f} s")
         if args.gc_freeze:
             gc.collect()

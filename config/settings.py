@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "org.context_processors.unread_notifications",
             ],
         },
     },
@@ -180,8 +181,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# utc=False: the periodic tasks' crontab hours (reports/tasks.py) are read in local time, which
+# Django sets to TIME_ZONE for the process; huey's default would run "08:00" at 16:00 in Beijing.
 if REDIS_URL:
-    HUEY = {"huey_class": "huey.RedisHuey", "name": "major-projects", "url": REDIS_URL}
+    HUEY = {"huey_class": "huey.RedisHuey", "name": "major-projects", "url": REDIS_URL, "utc": False}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     HUEY = {
@@ -189,13 +192,15 @@ else:
         "name": "major-projects",
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": env_bool("HUEY_IMMEDIATE", False),
+        "utc": False,
     }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
 
-# Rows per page of the project ledger.
+# Rows per page of the project ledger and of the notifications page.
 PROJECT_LIST_PAGE_SIZE = 50
+NOTIFICATION_PAGE_SIZE = 20
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/logout/", org_views.logout, name="logout"),
     path("accounts/password/", org_views.password_change, name="password_change"),
     path("accounts/password/done/", org_views.password_change_done, name="password_change_done"),
+    path("notifications/", org_views.notifications, name="notifications"),
+    path("notifications/read/", org_views.notifications_read, name="notifications_read"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("projects/", include("projects.urls")),
     path("reports/", include("reports.urls")),

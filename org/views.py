@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from .forms import PasswordChangeForm
 
@@ -15,3 +18,18 @@ password_change_done = auth_views.PasswordChangeDoneView.as_view()
 @require_GET
 def home(request):
     return redirect("projects:list")
+
+
+@login_required
+@require_GET
+def notifications(request):
+    """The user's own messages, newest first; unread ones highlighted."""
+    paginator = Paginator(request.user.notifications.all(), settings.NOTIFICATION_PAGE_SIZE)
+    return render(request, "org/notifications.html", {"page": paginator.get_page(request.GET.get("page"))})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    request.user.notifications.unread().update(read_at=timezone.now())
+    return redirect("notifications")

@@ -60,7 +60,10 @@ class ReportingRules(models.Model):
         _("颜色记忆"), default=False, help_text=_("红色项目须追上进度（回到蓝色条件）才解除红色，不经黄色过渡。")
     )
     outlier_factor = models.DecimalField(
-        _("异常波动倍数"), max_digits=4, decimal_places=1, default=3,
+        _("异常波动倍数"),
+        max_digits=4,
+        decimal_places=1,
+        default=3,
         help_text=_("本月完成投资超过此前月均值的该倍数时提示审核人。"),
     )
     webhook_url = models.URLField(_("群机器人 Webhook"), blank=True, help_text=_("企业微信或钉钉群机器人地址"))
@@ -76,9 +79,9 @@ class ReportingRules(models.Model):
         return str(self.region)
 
     def clean(self):
-        if self.yellow_lag_points is not None and self.red_lag_points is not None:
-            if self.yellow_lag_points >= self.red_lag_points:
-                raise ValidationError({"red_lag_points": _("红色阈值必须大于黄色阈值。")})
+        both = self.yellow_lag_points is not None and self.red_lag_points is not None
+        if both and self.yellow_lag_points >= self.red_lag_points:
+            raise ValidationError({"red_lag_points": _("红色阈值必须大于黄色阈值。")})
 
     @classmethod
     def for_region(cls, region: Region) -> "ReportingRules":
@@ -156,7 +159,9 @@ class Period(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("关账人"), null=True, blank=True, on_delete=models.SET_NULL
     )
 
-    objects = ScopedManager(region="region__path__startswith", _manager_class=models.Manager.from_queryset(PeriodQuerySet))
+    objects = ScopedManager(
+        region="region__path__startswith", _manager_class=models.Manager.from_queryset(PeriodQuerySet)
+    )
 
     class Meta:
         verbose_name = _("填报期")
@@ -225,7 +230,8 @@ class MonthlyReportQuerySet(models.QuerySet):
 def _sum_subquery(queryset):
     sums = queryset.order_by().values("project").annotate(s=Sum("completed")).values("s")
     return models.functions.Coalesce(
-        models.Subquery(sums, output_field=models.DecimalField(max_digits=16, decimal_places=2)), Decimal("0"),
+        models.Subquery(sums, output_field=models.DecimalField(max_digits=16, decimal_places=2)),
+        Decimal("0"),
         output_field=models.DecimalField(max_digits=16, decimal_places=2),
     )
 
@@ -248,12 +254,20 @@ class MonthlyReport(models.Model):
     return_reason = models.TextField(_("退回原因"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True, editable=False)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True, editable=False)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -318,9 +332,9 @@ class MonthlyReport(models.Model):
 
     def detect_outlier(self) -> bool:
         """A month far above the project's earlier monthly average is flagged for the approver."""
-        earlier = MonthlyReport._base_manager.filter(
-            project_id=self.project_id, status=ReportStatus.APPROVED
-        ).exclude(pk=self.pk)
+        earlier = MonthlyReport._base_manager.filter(project_id=self.project_id, status=ReportStatus.APPROVED).exclude(
+            pk=self.pk
+        )
         stats = earlier.aggregate(avg=models.Avg("completed"), n=models.Count("pk"))
         if not stats["n"] or not stats["avg"]:
             return False
@@ -373,7 +387,11 @@ class MonthlyReport(models.Model):
         self.full_clean()
         self.save()
         correction = Correction.objects.create(
-            report=self, old_completed=old, new_completed=completed, reason=reason.strip(), by=by,
+            report=self,
+            old_completed=old,
+            new_completed=completed,
+            reason=reason.strip(),
+            by=by,
             is_restatement=self.period.is_closed,
         )
         from reports.colours import recompute_after_commit
@@ -407,7 +425,9 @@ def validate_photo(upload) -> None:
 
 def photo_path(instance, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
-    return f"reports/{instance.report.year}/{instance.report.month:02d}/{instance.report.project_id}/{timezone.now():%Y%m%d%H%M%S%f}.{extension}"
+    report = instance.report
+    folder = f"reports/{report.year}/{report.month:02d}/{report.project_id}"
+    return f"{folder}/{timezone.now():%Y%m%d%H%M%S%f}.{extension}"
 
 
 class ReportPhoto(models.Model):
@@ -422,6 +442,9 @@ class ReportPhoto(models.Model):
         verbose_name = _("月报照片")
         verbose_name_plural = _("月报照片")
         ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.caption or self.image.name
 
 
 class Correction(models.Model):
@@ -441,6 +464,9 @@ class Correction(models.Model):
         verbose_name = _("月报更正")
         verbose_name_plural = _("月报更正")
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.report}: {self.old_completed} → {self.new_completed}"
 
 
 class Colour(models.TextChoices):
@@ -567,3 +593,53 @@ class BulkUpload(models.Model):
         verbose_name = _("月报批量导入")
         verbose_name_plural = _("月报批量导入")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+# ---- reminders (reports.reminders) ----
+
+
+def rules_for_regions(regions) -> dict[int, ReportingRules]:
+    """``ReportingRules.for_region`` for many regions in one query, by region pk."""
+    regions = list(regions)
+    codes = {code for region in regions for code in ancestor_codes(region)}
+    rows = ReportingRules._base_manager.filter(region__code__in=codes).select_related("region")
+    by_code = {rules.region.code: rules for rules in rows}
+    return {region.pk: _nearest_rules(region, by_code) for region in regions}
+
+
+def _nearest_rules(region: Region, by_code: dict[str, ReportingRules]) -> ReportingRules:
+    own_first = reversed(ancestor_codes(region))
+    return next((by_code[code] for code in own_first if code in by_code), None) or ReportingRules(region=region)
+
+
+class ReminderRun(models.Model):
+    """One region's reminder about one month's missing reports, sent on one day.
+
+    Inserting the row is the claim: the unique constraint lets one run only (of two
+    workers, or the schedule and a manual command) send that region's reminder that day.
+    """
+
+    region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    month = models.PositiveSmallIntegerField(_("月份"))
+    sent_on = models.DateField(_("提醒日期"))
+    projects = models.PositiveIntegerField(_("未报送项目数"), default=0)
+    claim = models.UUIDField(editable=False)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+
+    objects = ScopedManager(region="region__path__startswith")
+
+    class Meta:
+        verbose_name = _("月报提醒记录")
+        verbose_name_plural = _("月报提醒记录")
+        ordering = ["-sent_on", "region__path"]
+        constraints = [
+            # Led by sent_on: the claim is read back by (sent_on, claim) right after the insert.
+            models.UniqueConstraint(fields=["sent_on", "region", "year", "month"], name="reminderrun_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year}年{self.month}月 {self.sent_on}"

@@ -7,14 +7,31 @@ writes; a read-only role writing is 403; a method the URL does not take is 405.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
+from io import BytesIO
+from types import SimpleNamespace
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django_scopes import scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
+from PIL import Image
 
 from projects.models import Project, StageChange
+from reports import colours
+from reports.models import (
+    BulkUpload,
+    Correction,
+    MonthlyReport,
+    Period,
+    ProjectColour,
+    ReportingRules,
+    ReportPhoto,
+    ReportStatus,
+    ScheduleCurve,
+)
 
 from .conftest import COUNTY_ROLES, EDITOR_ROLES, login_client, reload
 
@@ -43,6 +60,9 @@ class Row:
 
 
 XLSX, CSV = {"fmt": "xlsx"}, {"fmt": "csv"}
+YEAR, MONTH = colours.current_month()
+THIS_MONTH = {"year": YEAR, "month": MONTH}
+REPORTER_AND_LEADER_200 = {"reporter": 200, "leader": 200}
 
 #   URL name                     method     anon editors readers
 TABLE = [
@@ -87,12 +107,87 @@ TABLE = [
     Row("projects:reverse_schedule", "POST", 302, 302, 403, obj="own"),
     Row("projects:reverse_schedule", "POST", 302, 404, 404, obj="other"),
     Row("projects:reverse_schedule", "GET", 302, 405, 405, obj="own"),
+    # ---- monthly reports (reports/views.py) ----
+    # "reported": the own project, "report": this month's submitted report of it; "photo": a photo of a
+    # draft of the county's road project (assigned to the reporter; not the enterprise's); "colour": the own
+    # project's colour this month.
+    Row("reports:mine", "GET", 302, 200, 403, overrides={"reporter": 200}),
+    Row("reports:mine", "POST", 302, 405, 405),
+    Row("reports:report", "GET", 302, 200, 403, obj="reported", kwargs=THIS_MONTH, overrides=REPORTER_AND_LEADER_200),
+    Row("reports:report", "GET", 302, 404, 404, obj="other", kwargs=THIS_MONTH),
+    # The report is submitted, so even its reporter cannot change it: 400.
+    Row("reports:report", "POST", 302, 400, 403, obj="reported", kwargs=THIS_MONTH, overrides={"reporter": 400}),
+    Row("reports:report", "POST", 302, 404, 404, obj="other", kwargs=THIS_MONTH),
+    Row("reports:report", "PUT", 302, 405, 405, obj="reported", kwargs=THIS_MONTH),
+    Row("reports:photo", "GET", 302, 200, 403, obj="photo", overrides={**REPORTER_AND_LEADER_200, "enterprise": 404}),
+    Row("reports:photo", "GET", 302, 404, 404, obj="other photo"),
+    Row("reports:photo", "POST", 302, 405, 405, obj="photo"),
+    Row("reports:photo_delete", "POST", 302, 302, 403, obj="photo", overrides={"reporter": 302, "enterprise": 404}),
+    Row("reports:photo_delete", "POST", 302, 404, 404, obj="other photo"),
+    Row("reports:photo_delete", "GET", 302, 405, 405, obj="photo"),
+    Row("reports:queue", "GET", 302, 200, 403),
+    Row("reports:queue", "POST", 302, 405, 405),
+    Row("reports:approve", "POST", 302, 302, 403, obj="report"),
+    Row("reports:approve", "POST", 302, 404, 404, obj="other report"),
+    Row("reports:approve", "GET", 302, 405, 405, obj="report"),
+    Row("reports:return", "POST", 302, 400, 403, obj="report"),  # no reason given
+    Row("reports:return", "POST", 302, 404, 404, obj="other report"),
+    Row("reports:return", "GET", 302, 405, 405, obj="report"),
+    Row("reports:correct", "POST", 302, 400, 403, obj="report"),  # empty form
+    Row("reports:correct", "POST", 302, 404, 404, obj="other report"),
+    Row("reports:correct", "GET", 302, 405, 405, obj="report"),
+    Row("reports:period", "GET", 302, 200, 403, overrides={"leader": 200}),
+    Row("reports:period", "POST", 302, 405, 405),
+    Row("reports:period_close", "POST", 302, 302, 403, kwargs=THIS_MONTH),
+    Row("reports:period_close", "GET", 302, 405, 405, kwargs=THIS_MONTH),
+    Row("reports:colours", "GET", 302, 200, 403, overrides={"leader": 200}),
+    Row("reports:colours", "POST", 302, 405, 405),
+    Row("reports:colours_export", "GET", 302, 200, 403, kwargs=XLSX, overrides={"leader": 200}),
+    Row("reports:colours_export", "GET", 302, 200, 403, kwargs=CSV, overrides={"leader": 200}),
+    Row("reports:colours_export", "POST", 302, 405, 405, kwargs=XLSX),
+    Row("reports:override", "GET", 302, 200, 403, obj="colour"),
+    Row("reports:override", "POST", 302, 400, 403, obj="colour"),  # empty form
+    Row("reports:override", "GET", 302, 404, 404, obj="other colour"),
+    Row("reports:override", "POST", 302, 404, 404, obj="other colour"),
+    Row("reports:override", "PUT", 302, 405, 405, obj="colour"),
+    Row("reports:clear_override", "POST", 302, 302, 403, obj="colour"),  # nothing to clear: unchanged
+    Row("reports:clear_override", "POST", 302, 404, 404, obj="other colour"),
+    Row("reports:clear_override", "GET", 302, 405, 405, obj="colour"),
+    Row("reports:rules", "GET", 302, 200, 403),
+    Row("reports:rules", "POST", 302, 400, 403),  # empty form
+    Row("reports:rules", "PUT", 302, 405, 405),
+    # In-app notifications: everyone signed in has their own.
+    Row("notifications", "GET", 302, 200, 200),
+    Row("notifications", "POST", 302, 405, 405),
+    Row("notifications_read", "POST", 302, 302, 302),  # marks only the user's own unread rows read
+    Row("notifications_read", "GET", 302, 405, 405),
+    # Excel bulk reporting: coordinators and admins of the upload's own region.
+    Row("reports:bulk_upload", "GET", 302, 200, 403),
+    Row("reports:bulk_upload", "POST", 302, 400, 403),  # empty form
+    Row("reports:bulk_upload", "PUT", 302, 405, 405),
+    Row("reports:bulk_template", "GET", 302, 200, 403),
+    Row("reports:bulk_template", "POST", 302, 405, 405),
+    Row("reports:bulk_review", "GET", 302, 200, 403, obj="upload"),
+    Row("reports:bulk_review", "GET", 302, 404, 404, obj="other upload"),
+    Row("reports:bulk_review", "POST", 302, 405, 405, obj="upload"),
+    Row("reports:bulk_apply", "POST", 302, 400, 403, obj="upload"),  # upload without rows: refused, nothing saved
+    Row("reports:bulk_apply", "POST", 302, 404, 404, obj="other upload"),
+    Row("reports:bulk_apply", "GET", 302, 405, 405, obj="upload"),
+    Row("reports:bulk_discard", "POST", 302, 302, 403, obj="upload"),
+    Row("reports:bulk_discard", "POST", 302, 404, 404, obj="other upload"),
+    Row("reports:bulk_discard", "GET", 302, 405, 405, obj="upload"),
     # Only staff reach the admin; everyone else is sent to the admin's own login page.
     Row("admin:index", "GET", 302, 302, 302, overrides={"admin": 200}, login_redirect=False),
 ]
 
-# The one row whose success changes data: archiving.
-WRITES = {("projects:archive", "POST")}
+# Rows whose success changes data, each with the check that it did.
+WRITES = {
+    ("projects:archive", "POST"): lambda cast: reload(cast.projects.materials).archived_at is not None,
+    ("reports:approve", "POST"): lambda cast: reload(cast.reporting.report).status == ReportStatus.APPROVED,
+    ("reports:photo_delete", "POST"): lambda cast: not ReportPhoto._base_manager.filter(pk=cast.reporting.photo.pk),
+    ("reports:period_close", "POST"): lambda cast: Period._base_manager.get(region=cast.region, **THIS_MONTH).is_closed,
+    ("reports:bulk_discard", "POST"): lambda cast: BulkUpload._base_manager.get().status == BulkUpload.Status.DISCARDED,
+}
 
 
 def _row_id(row: Row) -> str:
@@ -102,9 +197,65 @@ def _row_id(row: Row) -> str:
 def _url(row: Row, cast) -> str:
     kwargs = dict(row.kwargs)
     if row.obj:
-        project = cast.projects.materials if row.obj == "own" else cast.projects.xiaodian
-        kwargs["pk"] = project.pk
+        kwargs["pk"] = OBJECTS[row.obj](cast)
     return reverse(row.name, kwargs=kwargs)
+
+
+def _reporting(cast) -> SimpleNamespace:
+    """Reports, photos and colours for the reports rows, made once per test on first use."""
+    if not hasattr(cast, "reporting"):
+        with scopes_disabled():
+            cast.users.reporter.reported_projects.set([cast.projects.materials, cast.projects.road])
+            colours.recompute(YEAR, MONTH, project_ids=[cast.projects.materials.pk, cast.projects.xiaodian.pk])
+            other_report = _report(cast.projects.xiaodian, ReportStatus.SUBMITTED)
+            cast.reporting = SimpleNamespace(
+                report=_report(cast.projects.materials, ReportStatus.SUBMITTED),
+                other_report=other_report,
+                photo=_photo(_report(cast.projects.road, ReportStatus.DRAFT)),
+                other_photo=_photo(other_report),
+                colour=ProjectColour.objects.get(project=cast.projects.materials, **THIS_MONTH),
+                other_colour=ProjectColour.objects.get(project=cast.projects.xiaodian, **THIS_MONTH),
+            )
+    return cast.reporting
+
+
+def _report(project, status) -> MonthlyReport:
+    period = Period.for_month(project.region, YEAR, MONTH)
+    return MonthlyReport.objects.create(
+        project=project, period=period, completed=Decimal("10"), status=status, **THIS_MONTH
+    )
+
+
+def _photo(report) -> ReportPhoto:
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+    return ReportPhoto.objects.create(report=report, image=SimpleUploadedFile("site.png", buffer.getvalue()))
+
+
+# What a row's ``obj`` names: the primary key the URL takes.
+OBJECTS = {
+    "own": lambda cast: cast.projects.materials.pk,
+    "other": lambda cast: cast.projects.xiaodian.pk,
+    "reported": lambda cast: _reporting(cast).report.project_id,  # the own project, its reports made
+    "report": lambda cast: _reporting(cast).report.pk,
+    "other report": lambda cast: _reporting(cast).other_report.pk,
+    "photo": lambda cast: _reporting(cast).photo.pk,
+    "other photo": lambda cast: _reporting(cast).other_photo.pk,
+    "colour": lambda cast: _reporting(cast).colour.pk,
+    "other colour": lambda cast: _reporting(cast).other_colour.pk,
+    "upload": lambda cast: _bulk_upload(cast.region).pk,
+    "other upload": lambda cast: _bulk_upload(cast.regions.xiaodian).pk,
+}
+
+
+def _bulk_upload(region) -> BulkUpload:
+    with scopes_disabled():
+        return BulkUpload.objects.create(region=region, year=YEAR - 1, month=12, file_name="月报.xlsx")
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
 
 def _client(audience: str, cast) -> Client:
@@ -118,6 +269,14 @@ def _snapshot() -> tuple:
             sorted(Project.objects.values_list("pk", "archived_at", "updated_at", "stage")),
             Project.history.count(),
             StageChange.objects.count(),
+            sorted(MonthlyReport.objects.values_list("pk", "status", "completed", "return_reason")),
+            sorted(ReportPhoto.objects.values_list("pk", flat=True)),
+            sorted(ProjectColour.objects.values_list("pk", "colour", "override_colour", "override_reason")),
+            sorted(Period.objects.values_list("pk", "closed_at")),
+            Correction.objects.count(),
+            ReportingRules.objects.count(),
+            ScheduleCurve.objects.count(),
+            sorted(BulkUpload.objects.values_list("pk", "status")),
         )
 
 
@@ -134,7 +293,7 @@ def test_each_audience_gets_the_status_the_table_names(cast, row, audience):
     if audience == ANONYMOUS and row.login_redirect:
         assert response.url == f"{reverse('login')}?next={url}"
     if (row.name, row.method) in WRITES and expected == 302 and audience != ANONYMOUS:
-        assert reload(cast.projects.materials).archived_at is not None
+        assert WRITES[(row.name, row.method)](cast)
     else:
         assert _snapshot() == before
 

@@ -34,7 +34,7 @@ SIMPLE_FIELDS = [
     "name", "national_code", "owner_name", "credit_code", "level", "category", "nature",
     "region", "zone", "address", "longitude", "latitude",
     "total_investment", "fund_government", "fund_enterprise", "fund_bank_loans", "fund_special_bonds", "fund_other",
-    "land_area", "expected_output", "expected_tax",
+    "opening_completed", "land_area", "expected_output", "expected_tax",
     "leader", "department", "task_force", "contact_name", "contact_phone", "description",
     "planned_reserve_on", "reserve_on", "planned_sign_on", "signed_on", "planned_preparing_on", "preparing_on",
     "planned_start_on", "started_on", "planned_completion_on", "completed_on",
@@ -67,7 +67,8 @@ def _new_project_data(cast, plans=(), milestones=(), **overrides) -> dict:
         region=cast.region.pk, zone=cast.regions.zone.pk, address="交城经济开发区光伏园",
         longitude="112.159000", latitude="37.555000",
         total_investment="56000", fund_government="0", fund_enterprise="36000", fund_bank_loans="20000",
-        fund_special_bonds="0", fund_other="0", land_area="320.50", expected_output="90000", expected_tax="4500",
+        fund_special_bonds="0", fund_other="0", opening_completed="1500",
+        land_area="320.50", expected_output="90000", expected_tax="4500",
         leader=cast.users.leader.pk, department=cast.departments.drc.pk,
         task_force="张三 发改局 局长\n李四 自然资源局 副局长", contact_name="王工", contact_phone="13800000000",
         description="建设100兆瓦光伏电站及配套储能", stage="signed",
@@ -147,6 +148,7 @@ def test_coordinator_creates_a_project_with_annual_plans_and_milestones(cast, cl
         "longitude": Decimal("112.159000"), "latitude": Decimal("37.555000"),
         "total_investment": Decimal("56000"), "fund_government": Decimal("0"), "fund_enterprise": Decimal("36000"),
         "fund_bank_loans": Decimal("20000"), "fund_special_bonds": Decimal("0"), "fund_other": Decimal("0"),
+        "opening_completed": Decimal("1500"),
         "land_area": Decimal("320.50"), "expected_output": Decimal("90000"), "expected_tax": Decimal("4500"),
         "leader": cast.users.leader.pk, "department": cast.departments.drc.pk,
         "task_force": "张三 发改局 局长\n李四 自然资源局 副局长",
@@ -870,10 +872,11 @@ def test_the_ledger_runs_the_same_queries_for_3_or_30_projects(
     client = client_for(cast.users.coordinator)
 
     # 1 session, 2 user, 3 the user's region (for the scope), 4 count + total investment,
-    # 5 annual plan total, 6-9 the filter form's choices: regions, chain tags, leaders, departments,
-    # 10 the page of projects (with region, zone, department, leader and the year's plan),
-    # 11 their chain tags, 12-14 the session's new expiry (savepoint, update, release).
-    with django_assert_num_queries(14):
+    # 5 annual plan total, 6 the unread notifications (the navigation badge),
+    # 7-10 the filter form's choices: regions, chain tags, leaders, departments,
+    # 11 the page of projects (with region, zone, department, leader and the year's plan),
+    # 12 their chain tags, 13-15 the session's new expiry (savepoint, update, release).
+    with django_assert_num_queries(15):
         response = client.get(LIST_URL)
 
     assert len(_names(response)) == count
