@@ -105,7 +105,8 @@ COLUMNS = [
 BY_KEY = {column.key: column for column in COLUMNS}
 FILL_KEYS = [column.key for column in COLUMNS if column.fill]
 REQUIRED_KEYS = ["id", "completed"]
-TITLE_PERIOD = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
+# The title ends with the period as [YYYY-MM] whatever the language; older files carry "YYYY年M月".
+TITLE_PERIOD = re.compile(r"\[(\d{4})-(\d{1,2})\]|(\d{4})\s*年\s*(\d{1,2})\s*月")
 AMOUNT = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 LOCKED = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
 
@@ -147,7 +148,7 @@ def template_filename(region, year: int, month: int) -> str:
 
 def template_title(region, year: int, month: int) -> str:
     names = {"region": region.name, "period": period_label(year, month)}
-    return _("%(region)s %(period)s 重点项目月报批量填报") % names
+    return _("%(region)s %(period)s 重点项目月报批量填报") % names + f" [{year}-{month:02d}]"
 
 
 def template_rows(user, year: int, month: int) -> Iterator[list]:
@@ -380,10 +381,13 @@ def _header_positions(values) -> dict[str, int]:
 def _check_title_period(values, year: int, month: int) -> None:
     for value in values or ():
         match = TITLE_PERIOD.search(value) if isinstance(value, str) else None
-        if match and (int(match[1]), int(match[2])) != (year, month):
+        if not match:
+            continue
+        found = tuple(int(g) for g in match.groups() if g is not None)
+        if found != (year, month):
             raise ValidationError(
                 _("文件是%(file)s的填报模板，与所选填报期%(chosen)s不一致，请下载本月模板或切换填报期。")
-                % {"file": period_label(int(match[1]), int(match[2])), "chosen": period_label(year, month)}
+                % {"file": period_label(*found), "chosen": period_label(year, month)}
             )
 
 

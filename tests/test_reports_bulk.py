@@ -106,7 +106,7 @@ def test_template_lists_the_reporting_projects_with_their_figures_and_prefilled_
 
     sheet = book.worksheets[0]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[0][0] == f"交城县 {YEAR}年{MONTH}月 重点项目月报批量填报"
+    assert rows[0][0] == f"交城县 {YEAR}年{MONTH}月 重点项目月报批量填报 [{YEAR}-{MONTH:02d}]"
     assert rows[1] == HEADERS
     materials, road = cast.projects.materials, cast.projects.road
     assert sorted(rows[2:]) == sorted(
@@ -592,3 +592,13 @@ def test_review_page_query_count_does_not_grow_with_rows(cast, coordinator, djan
 
     assert response.status_code == 200
     assert len(response.context["upload"].rows) == 500
+
+
+def test_an_english_template_of_another_month_is_still_recognised():
+    from django.core.exceptions import ValidationError
+
+    from reports.bulk import _check_title_period
+
+    with pytest.raises(ValidationError, match="与所选填报期"):
+        _check_title_period(["Jiaocheng 11/2026 bulk monthly reporting [2026-11]"], 2026, 10)
+    _check_title_period(["Jiaocheng 10/2026 bulk monthly reporting [2026-10]"], 2026, 10)
