@@ -6,9 +6,16 @@ departments of every government, "4+6+N" industry chains, leaders, one demo user
 stage dates, milestones and a first stage change. Everything is drawn from ``random.Random(SEED)`` in a fixed
 order, so two runs on empty databases in the same year give the same rows. Actual dates never pass today;
 most are placed around 1 January of the current year.
+
+On top of the ledger comes the monthly reporting, drawn from a second stream (``REPORT_SEED``) so the ledger
+stays as it was: reporter accounts per city and county assigned to every coloured project, the investment
+done before the platform (``opening_completed``), periods and monthly reports from January of the first
+year to this month (earlier months approved and closed, this month a mix of submitted, draft, returned and
+missing), then the colours of every month, January first so streaks carry over, and two overrides.
 """
 
 import datetime
+import functools
 import math
 import random
 import unicodedata
@@ -21,7 +28,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from simple_history.utils import bulk_create_with_history
@@ -29,7 +36,9 @@ from simple_history.utils import bulk_create_with_history
 from lib.codes import make_credit_code
 from org.models import Department, Region, Role, User
 from projects.models import (
+    COLOURED_STAGES,
     FUNDING_FIELDS,
+    REPORTING_STAGES,
     STAGE_ORDER,
     STEP_DATES,
     AnnualPlan,
@@ -43,6 +52,8 @@ from projects.models import (
     StageChange,
     stage_index,
 )
+from reports.colours import recompute
+from reports.models import Colour, MonthlyReport, Period, ProjectColour, ReportStatus
 
 DEMO_PASSWORD = "demo-pass-2026"
 SEED = 2260
@@ -310,6 +321,106 @@ MILESTONES = {
 PLACES = ["城区", "城南片区", "城北片区", "东部新区", "产业园区"]
 TASK_FORCE_TITLES = ["局长", "副局长", "股长", "科员"]
 
+# ---- declared reporting data ----
+
+REPORT_SEED = SEED + 1  # the reporting layer's own stream: the ledger above draws exactly as it did before
+REPORTERS_PER_REGION = (3, 5)  # generated reporter accounts in each city and county
+CLOSE_DAY = 25
+# Days from today to a signed or preparing project's planned start: some overdue (red past 30 days).
+PLANNED_START = {(-240, -31): 10, (-30, -1): 8, (20, 400): 82}
+# How a project's yearly figures compare with its annual plan: (low, high) -> share of projects.
+PACES = {(1.0, 1.3): 68, (0.9, 1.0): 18, (0.7, 0.9): 9, (0.2, 0.6): 5}
+# Seasonal weight of each month: frozen ground and the Spring Festival slow the works in Dec, Jan and Feb.
+SEASON = [5, 6, 8, 10, 10, 10, 10, 10, 10, 9, 7, 5]
+WINTER = (12, 1, 2)
+# This month's report of each reporting project: status -> share (None: not started yet).
+CURRENT_MONTH_MIX = {ReportStatus.SUBMITTED: 30, ReportStatus.DRAFT: 20, ReportStatus.RETURNED: 10, None: 40}
+LATE_SHARE = 0.06  # past reports submitted after the close day
+OUTLIER_FACTOR = 3  # ReportingRules.outlier_factor's default
+
+# 形象进度: the steps of each kind of works in order, one reached by each share of the investment done;
+# {p} is how far into the step (%), {n} a floor, {k} kilometres.
+PROGRESS = {
+    "plant": [
+        "完成场地平整及土方开挖",
+        "桩基工程完成{p}%",
+        "主体厂房基础施工完成{p}%",
+        "主体厂房钢结构吊装完成{p}%",
+        "主体厂房封顶，综合楼施工至第{n}层",
+        "厂房围护及屋面工程完成{p}%",
+        "主要设备陆续进场，设备安装完成{p}%",
+        "公用工程管廊及配套管网施工",
+        "设备单机调试完成{p}%",
+        "联动试车准备",
+    ],
+    "line": [
+        "完成征地拆迁及施工便道",
+        "路基土石方完成{p}%",
+        "路基完成{k}公里，桥涵下部结构施工",
+        "管网铺设完成{k}公里",
+        "桥梁上部结构施工完成{p}%",
+        "路面基层完成{k}公里",
+        "路面面层完成{k}公里",
+        "交安设施及绿化施工完成{p}%",
+        "附属工程收尾，准备交工验收",
+    ],
+    "building": [
+        "完成土方开挖",
+        "基础筏板浇筑完成{p}%",
+        "地下室结构施工完成{p}%",
+        "主体结构施工至第{n}层",
+        "主体结构封顶，二次结构砌筑完成{p}%",
+        "外立面及幕墙施工完成{p}%",
+        "机电安装完成{p}%",
+        "室内装修完成{p}%",
+        "室外配套工程施工",
+        "消防及专项验收，准备竣工验收",
+    ],
+    "land": [
+        "完成测量放线及清表",
+        "清淤疏浚完成{p}%",
+        "护岸工程完成{p}%",
+        "土地整治完成{p}%",
+        "苗木栽植完成{p}%",
+        "植被恢复完成{p}%",
+        "配套设施施工完成{p}%",
+        "养护管理，准备验收",
+    ],
+}
+WORKS = {
+    Category.INDUSTRY: "plant",
+    Category.INFRASTRUCTURE: "line",
+    Category.LIVELIHOOD: "building",
+    Category.URBAN: "building",
+    Category.ECOLOGY: "land",
+}
+PREPARING_PROGRESS = [
+    "完成可行性研究报告编制",
+    "取得环评批复",
+    "正在办理用地预审及规划选址",
+    "施工图设计审查中",
+    "完成施工招标，签订施工合同",
+    "完成项目备案，正在办理施工许可",
+    "完成征地补偿方案公示",
+]
+WINTER_PROGRESS = "冬季停工，做好复工准备"
+PROBLEMS = [
+    "建设资金到位不足，企业正在协调银行贷款。",
+    "用地指标尚未落实，需上级协调。",
+    "施工许可手续办理滞后。",
+    "设备供货延迟，影响安装进度。",
+    "征地拆迁遗留问题尚未解决。",
+]
+RETURN_REASONS = [
+    "本月完成投资与形象进度不符，请核实后重新填报。",
+    "未上传现场照片，请补充后重新提交。",
+    "本月完成投资与统计联网直报数据不一致，请核对。",
+]
+OVERRIDE_REASONS = [
+    "项目用地手续已于本月获批，施工单位已进场，下月起集中施工，经县重点办研究暂按黄色管理。",
+    "受汛期影响停工两个月，现已全面复工，本月投资明显回升，经县重点办研究调整为黄色。",
+]
+
 
 # ---- the command ----
 
@@ -337,8 +448,12 @@ class Command(BaseCommand):
                 raise CommandError("Projects exist already; run on an empty database (manage.py flush).")
             call_command("load_regions", province=[PROVINCE[:2]], stdout=self.stdout)
             with transaction.atomic():
-                users = build(projects, years)
-        self._print_accounts(users)
+                built = build(projects, years)
+        self._print_accounts(built.accounts)
+        self.stdout.write(
+            f"Plus {built.reporters} reporter accounts reporter_<region code>_<n> with the same password."
+        )
+        self.stdout.write(_colour_line(built))
 
     def _print_accounts(self, users: list[User]) -> None:
         self.stdout.write("")
@@ -369,8 +484,17 @@ def _columns(values: list[str]) -> str:
     return "".join(cells).rstrip()
 
 
-def build(project_count: int, years: int) -> list[User]:
-    """All the demo rows; returns the demo accounts (one per role and level)."""
+@dataclass
+class Built:
+    accounts: list[User]  # one per role and level
+    reporters: int  # generated reporter accounts
+    month: tuple[int, int]
+    colours: dict[str, int]  # this month's shown colour -> projects
+    overrides: int
+
+
+def build(project_count: int, years: int) -> Built:
+    """All the demo rows."""
     rng = random.Random(SEED)
     world = World.load(today=timezone.localdate())
     add_zones(world)
@@ -379,8 +503,22 @@ def build(project_count: int, years: int) -> list[User]:
     password = make_password(DEMO_PASSWORD)
     add_leaders(world, rng, password)
     drafts = [draft_project(world, rng, region, years) for region in pick_regions(world, rng, project_count)]
+    report_rng = random.Random(REPORT_SEED)
+    fit_to_reporting(world, report_rng, drafts, years)
     save_drafts(drafts)
-    return add_demo_users(world, rng, password, drafts)
+    accounts = add_demo_users(world, rng, password, drafts)
+    reporters = add_reporters(world, report_rng, password, drafts, accounts)
+    add_reports(world, report_rng, drafts, years, reporters, _coordinators(accounts))
+    colour_all_months(world, years)
+    overrides = add_overrides(world, report_rng, _coordinators(accounts)[DEMO_LEVELS["county"]])
+    month = (world.today.year, world.today.month)
+    return Built(accounts, len(reporters.generated), month, colour_counts(*month), overrides)
+
+
+def _colour_line(built: Built) -> str:
+    year, month = built.month
+    counts = ", ".join(f"{built.colours.get(colour, 0)} {colour.label}" for colour in Colour)
+    return f"Colours {year}-{month:02d}: {counts} ({built.overrides} overridden)."
 
 
 # ---- the world: regions and the reference rows hung on them ----
@@ -938,3 +1076,353 @@ def _save_tags(drafts: list[Draft], last_history: int) -> None:
         ],
         batch_size=1000,
     )
+
+
+# ---- the reporting layer: planned starts, opening figures, reporters, reports, colours ----
+
+
+def reported_months(today: datetime.date, years: int) -> list[tuple[int, int]]:
+    """(year, month) from January of the first reported year up to this month."""
+    first = today.year - years + 1
+    return [(y, m) for y in range(first, today.year + 1) for m in range(1, 13) if (y, m) <= (today.year, today.month)]
+
+
+def fit_to_reporting(world: World, rng: random.Random, drafts: list[Draft], years: int) -> None:
+    """Before saving: planned starts, annual plans and opening figures that fit the reports to come."""
+    first_day = datetime.date(world.today.year - years + 1, 1, 1)
+    for draft in drafts:
+        project = draft.project
+        if project.stage in (Stage.SIGNED, Stage.PREPARING):
+            _reschedule_start(world, rng, project)
+        if project.stage in COLOURED_STAGES:
+            draft.plans = _plans_from_start(world, project, draft.plans)
+        if project.started_on and project.started_on < first_day:
+            project.opening_completed = _opening(rng, project, first_day)
+            _fit_plans_to_rest(project, draft.plans)
+
+
+def _reschedule_start(world: World, rng: random.Random, project: Project) -> None:
+    """Most not-yet-started projects plan to start later; some are overdue, which the colours show."""
+    planned = world.today + datetime.timedelta(days=rng.randint(*_weighted(rng, PLANNED_START)))
+    planned = max(planned, (project.preparing_on or project.signed_on) + datetime.timedelta(days=30))
+    shift = planned - project.planned_start_on
+    for step in STAGE_ORDER[stage_index(project.stage) + 1 :]:  # later planned steps move with the start
+        field_name = STEP_DATES[step][1]
+        setattr(project, field_name, getattr(project, field_name) + shift)
+
+
+def _plans_from_start(world: World, project: Project, plans: list[AnnualPlan]) -> list[AnnualPlan]:
+    """A year gets a plan once the works start in it (or were due to start by today)."""
+    start = project.started_on or project.planned_start_on
+    if start > world.today:
+        return []
+    return [plan for plan in plans if plan.year >= start.year]
+
+
+def _opening(rng: random.Random, project: Project, first_day: datetime.date) -> Decimal:
+    """The investment done before the first reported month, by the share of the works' time gone."""
+    if project.completed_on and project.completed_on < first_day:
+        share = rng.uniform(0.92, 1.0)
+    else:
+        end = project.completed_on or project.planned_completion_on
+        span = max((end - project.started_on).days, 365)
+        share = min((first_day - project.started_on).days / span, 0.9) * rng.uniform(0.7, 1.0)
+    return (project.total_investment * Decimal(f"{share:.4f}")).quantize(Decimal("1"), rounding=ROUND_DOWN)
+
+
+def _fit_plans_to_rest(project: Project, plans: list[AnnualPlan]) -> None:
+    """Annual plans that leave room under the total investment once the opening figure is counted."""
+    room = (project.total_investment - project.opening_completed) * Decimal("0.9")
+    planned = sum((plan.amount for plan in plans), Decimal("0"))
+    if planned > room:
+        for plan in plans:
+            plan.amount = (plan.amount * room / planned).quantize(CENT, rounding=ROUND_DOWN)
+
+
+# ---- reporters ----
+
+
+@dataclass
+class Reporters:
+    generated: list[User]
+    of_project: dict[int, list[User]]  # project pk -> its reporters, the one who files first
+
+
+def add_reporters(
+    world: World, rng: random.Random, password: str, drafts: list[Draft], accounts: list[User]
+) -> Reporters:
+    """Every coloured project gets a reporter of its region, and the demo reporters their level's projects."""
+    by_region = _reporter_accounts(world, rng, password)
+    demo = {user.username: user for user in accounts}
+    of_project = {}
+    for draft in drafts:
+        project = draft.project
+        if project.stage in COLOURED_STAGES:
+            named = [demo[name] for name in _demo_reporters(rng, project)]
+            of_project[project.pk] = [*named, rng.choice(by_region[project.region.code])]
+    through = Project.reporters.through
+    links = [through(project_id=pk, user_id=user.pk) for pk, users in of_project.items() for user in users]
+    through.objects.bulk_create(links, batch_size=2000)
+    return Reporters([user for users in by_region.values() for user in users], of_project)
+
+
+def _reporter_accounts(world: World, rng: random.Random, password: str) -> dict[str, list[User]]:
+    """A handful of reporter_<region code>_<n> accounts in every city and county."""
+    users = [
+        User(
+            username=f"reporter_{region.code}_{n}",
+            password=password,
+            role=Role.REPORTER,
+            region=region,
+            full_name=person_name(rng),
+            title=ROLE_TITLES[Role.REPORTER],
+            phone=phone(rng),
+        )
+        for region in world.governments()
+        if region.kind != Region.Kind.PROVINCE
+        for n in range(1, rng.randint(*REPORTERS_PER_REGION) + 1)
+    ]
+    saved = _create_missing(User, users, lambda u: u.username)
+    by_region = {}
+    for user in users:
+        by_region.setdefault(user.region.code, []).append(saved[user.username])
+    return by_region
+
+
+def _demo_reporters(rng: random.Random, project: Project) -> list[str]:
+    names = []
+    if project.region.code == DEMO_LEVELS["county"]:
+        names.append("county_reporter")
+    if project.region.code == DEMO_LEVELS["city"]:
+        names.append("city_reporter")
+    if project.level in (Level.NATIONAL, Level.PROVINCIAL) and rng.random() < 0.25:
+        names.append("province_reporter")
+    return names
+
+
+def _coordinators(accounts: list[User]) -> dict[str, User]:
+    """The demo coordinators by region code: they approve reports and close periods at and below their level."""
+    return {user.region.code: user for user in accounts if user.role == Role.COORDINATOR}
+
+
+def _nearest(by_code: dict[str, User], region: Region) -> User:
+    return next(by_code[code] for code in reversed(region.path.strip("/").split("/")) if code in by_code)
+
+
+# ---- periods and reports ----
+
+
+def add_reports(
+    world: World,
+    rng: random.Random,
+    drafts: list[Draft],
+    years: int,
+    reporters: Reporters,
+    coordinators: dict[str, User],
+) -> None:
+    """Monthly reports of the reporting projects, saved in batches to keep memory flat."""
+    months = reported_months(world.today, years)
+    with_projects = {draft.project.region.code for draft in drafts}
+    regions = [region for region in world.governments() if region.code in with_projects]
+    periods = add_periods(world, regions, months, coordinators)
+    batch = []
+    for draft in drafts:
+        project = draft.project
+        if project.stage in REPORTING_STAGES:
+            people = (reporters.of_project[project.pk][0], _nearest(coordinators, project.region))
+            batch += project_reports(world, rng, draft, months, periods, people)
+        if len(batch) >= 5000:
+            MonthlyReport._base_manager.bulk_create(batch, batch_size=1000)
+            batch = []
+    MonthlyReport._base_manager.bulk_create(batch, batch_size=1000)
+
+
+def add_periods(
+    world: World, regions: list[Region], months: list[tuple[int, int]], coordinators: dict[str, User]
+) -> dict[tuple[int, int, int], Period]:
+    """Periods of the regions with projects, as reports.tasks.open_periods opens them; all but this month's closed."""
+    current = months[-1]
+    periods = []
+    for region in regions:
+        closer = _nearest(coordinators, region)
+        for year, month in months:
+            closed_at = None if (year, month) == current else _closing_time(world.today, year, month)
+            periods.append(
+                Period(
+                    region=region,
+                    year=year,
+                    month=month,
+                    closes_on=datetime.date(year, month, CLOSE_DAY),
+                    closed_at=closed_at,
+                    closed_by=closer if closed_at else None,
+                )
+            )
+    Period._base_manager.bulk_create(periods, batch_size=1000)
+    return {(period.region_id, period.year, period.month): period for period in periods}
+
+
+def _at(day: datetime.date, hour: int, minute: int) -> datetime.datetime:
+    # zoneinfo zones (no pytz) take tzinfo= directly; make_aware costs seconds over 200,000 reports.
+    return datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.get_default_timezone())
+
+
+@functools.cache
+def _closing_time(today: datetime.date, year: int, month: int) -> datetime.datetime:
+    """A month is closed on the 3rd of the next at 10:00, once its reports are approved; never after today."""
+    next_year, next_month = (year, month + 1) if month < 12 else (year + 1, 1)
+    return min(_at(datetime.date(next_year, next_month, 3), 10, 0), _at(today, 0, 0))
+
+
+@dataclass
+class Figures:
+    """A project's running figures while its reports are drawn."""
+
+    total: Decimal
+    done: Decimal  # since start, every report counted as the since-start check counts it
+    approved_sum: Decimal = Decimal("0")
+    approved_count: int = 0
+
+    def take(self, amount: Decimal) -> Decimal:
+        """The amount, cut so the total since start never passes the total investment."""
+        amount = max(min(amount, self.total - self.done), Decimal("0"))
+        self.done += amount
+        return amount
+
+    def is_outlier(self, amount: Decimal) -> bool:
+        return self.approved_count > 0 and amount > OUTLIER_FACTOR * self.approved_sum / self.approved_count
+
+    def approve(self, amount: Decimal) -> None:
+        self.approved_sum += amount
+        self.approved_count += 1
+
+
+def project_reports(
+    world: World,
+    rng: random.Random,
+    draft: Draft,
+    months: list[tuple[int, int]],
+    periods: dict,
+    people: tuple[User, User],
+) -> list[MonthlyReport]:
+    """One report a month from the start month on; yearly sums track the plan times the project's pace."""
+    project = draft.project
+    since = project.started_on if project.stage == Stage.CONSTRUCTION else project.preparing_on
+    active = [(y, m) for y, m in months if (y, m) >= (since.year, since.month)]
+    plans = {plan.year: plan.amount for plan in draft.plans}
+    pace = rng.uniform(*_weighted(rng, PACES))
+    figures = Figures(project.total_investment, project.opening_completed)
+    reports, target, weight = [], 0.0, 1
+    for year, month in active:
+        if month == 1 or (year, month) == active[0]:
+            target = _year_target(rng, project, plans.get(year), pace)
+            weight = sum(SEASON[month - 1 :])
+        status = ReportStatus.APPROVED if (year, month) != months[-1] else _current_status(world, rng)
+        if status is None:
+            continue
+        amount = figures.take(_month_amount(rng, project, target * SEASON[month - 1] / weight, month))
+        report = MonthlyReport(  # ids, not instances: the FK descriptors cost seconds over 200,000 reports
+            project_id=project.pk,
+            period_id=periods[(project.region_id, year, month)].pk,
+            year=year,
+            month=month,
+            completed=amount,
+            progress=_progress(project, figures, amount, month, len(reports)),
+            problems_text=rng.choice(PROBLEMS) if pace < 0.8 and rng.random() < 0.3 else "",
+            status=status,
+            is_outlier=status != ReportStatus.DRAFT and figures.is_outlier(amount),
+        )
+        _stamp(world, rng, report, *people)
+        if status == ReportStatus.APPROVED:
+            figures.approve(amount)
+        reports.append(report)
+    return reports
+
+
+def _year_target(rng: random.Random, project: Project, plan: Decimal | None, pace: float) -> float:
+    """What the project does in a year: preparing works cost little; construction tracks the plan."""
+    total = float(project.total_investment)
+    if project.stage == Stage.PREPARING:
+        return total * rng.uniform(0.003, 0.02)
+    return (float(plan) if plan else total * 0.2) * pace * rng.uniform(0.9, 1.1)
+
+
+def _month_amount(rng: random.Random, project: Project, expected: float, month: int) -> Decimal:
+    """Around the expected figure; some months nothing (winter stops, lumpy preparing costs), a few outliers."""
+    roll = rng.random()
+    idle = 0.35 if project.stage == Stage.PREPARING else 0.1 if month in WINTER else 0.02
+    if roll < idle:
+        return Decimal("0")
+    value = expected * rng.lognormvariate(0, 0.25)
+    if roll > 0.985:
+        value *= rng.uniform(3, 5)  # equipment paid for, land fees settled
+    return Decimal(f"{value:.0f}") if value >= 100 else Decimal(f"{value:.1f}")
+
+
+def _current_status(world: World, rng: random.Random) -> str | None:
+    """This month's report: None when the reporter has not started it. Nothing is submitted on the 1st."""
+    status = _weighted(rng, CURRENT_MONTH_MIX)
+    if world.today.day == 1 and status in (ReportStatus.SUBMITTED, ReportStatus.RETURNED):
+        return ReportStatus.DRAFT
+    return status
+
+
+def _progress(project: Project, figures: Figures, amount: Decimal, month: int, filed: int) -> str:
+    """The step the works have reached, from the share of the investment done: it never goes backwards."""
+    if project.stage == Stage.PREPARING:
+        return PREPARING_PROGRESS[min(filed // 2, len(PREPARING_PROGRESS) - 1)]
+    if amount == 0 and month in WINTER:
+        return WINTER_PROGRESS
+    steps = PROGRESS[WORKS[project.category]]
+    reached = float(figures.done / figures.total) * len(steps)
+    step = min(int(reached), len(steps) - 1)
+    into = min(reached - step, 0.95)
+    return steps[step].format(p=max(5, int(into * 20) * 5), n=2 + int(into * 16), k=round(0.5 + into * 20, 1))
+
+
+def _stamp(world: World, rng: random.Random, report: MonthlyReport, reporter: User, approver: User) -> None:
+    """Who submitted and approved when: past months by the close day (a few late), this month up to yesterday."""
+    if report.status == ReportStatus.DRAFT:
+        return
+    if (report.year, report.month) == (world.today.year, world.today.month):
+        day = rng.randint(max(1, world.today.day - 12), world.today.day - 1)
+    else:
+        day = rng.randint(CLOSE_DAY + 1, 28) if rng.random() < LATE_SHARE else rng.randint(15, CLOSE_DAY)
+    report.submitted_at = _at(datetime.date(report.year, report.month, day), rng.randint(8, 20), rng.randint(0, 59))
+    report.submitted_by_id = reporter.pk
+    if report.status == ReportStatus.RETURNED:
+        report.return_reason = rng.choice(RETURN_REASONS)
+    if report.status == ReportStatus.APPROVED:
+        approved = report.submitted_at + datetime.timedelta(hours=rng.randint(2, 96))
+        closed = _closing_time(world.today, report.year, report.month)
+        report.approved_at = max(min(approved, closed - datetime.timedelta(hours=1)), report.submitted_at)
+        report.approved_by_id = approver.pk
+
+
+# ---- colours ----
+
+
+def colour_all_months(world: World, years: int) -> None:
+    """Whole province, month by month from January of the first year, so yellow streaks carry over."""
+    for year, month in reported_months(world.today, years):
+        recompute(year, month, today=world.today)
+
+
+def colour_counts(year: int, month: int) -> dict[str, int]:
+    rows = ProjectColour._base_manager.filter(year=year, month=month).values_list("colour").annotate(n=Count("pk"))
+    return dict(rows.order_by())
+
+
+def add_overrides(world: World, rng: random.Random, coordinator: User) -> int:
+    """The county coordinator softens two of the county's red projects this month, with a written reason."""
+    reds = list(
+        ProjectColour._base_manager.filter(
+            year=world.today.year,
+            month=world.today.month,
+            computed=Colour.RED,
+            project__region__code=DEMO_LEVELS["county"],
+        ).order_by("project__name")
+    )
+    chosen = rng.sample(reds, k=min(len(reds), len(OVERRIDE_REASONS)))
+    for colour, reason in zip(chosen, OVERRIDE_REASONS[: len(chosen)], strict=True):
+        colour.override(Colour.YELLOW, reason, by=coordinator)
+    return len(chosen)
