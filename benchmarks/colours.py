@@ -90,28 +90,12 @@ def _feeding_select(year: int, month: int):
 
     Built from reports.colours' own helpers, so it stays the statement recompute runs.
     """
-    from django.db import models
-    from django.db.models import Value
-    from django.utils import timezone
-
     from reports import colours
 
     projects = colours._in_scope(None, None)
     (rules, shares), region_ids = next(iter(colours._rule_groups(projects, year).items()))
     as_of = colours.as_of_date(year, month)
-    share = colours._month_share(shares, month)
-    select = colours._flags_and_colour(
-        colours._inputs(projects.filter(region_id__in=region_ids), year, month, share, as_of), rules, as_of
-    )
-    constants = {
-        "year": Value(year),
-        "month": Value(month),
-        "as_of": Value(as_of, output_field=models.DateField()),
-        "computed_at": Value(timezone.now(), output_field=models.DateTimeField()),
-    }
-    expressions = {f"c_{name}": expr if expr is not None else constants[name] for name, expr in colours.COLUMNS.items()}
-    sql, params = colours._values_sql(select, expressions)
-    return select, sql, params
+    return colours.feeding_select(projects.filter(region_id__in=region_ids), rules, shares, year, month, as_of)
 
 
 def _timed_select(sql: str, params) -> float:

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "org",
     "projects",
     "reports",
+    "problems",
+    "approvals",
 ]
 
 MIDDLEWARE = [

@@ -14,5 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("projects/", include("projects.urls")),
     path("reports/", include("reports.urls")),
+    path("problems/", include("problems.urls")),
+    path("approvals/", include("approvals.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -17,18 +17,17 @@ from dataclasses import dataclass
 from enum import IntFlag
 
 from django.db import connection, models, transaction
-from django.db.models import Case, F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, F, FilteredRelation, FloatField, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from org.models import Region
-from projects.models import COLOURED_STAGES, AnnualPlan, Project, Stage
+from projects.models import COLOURED_STAGES, Project, Stage
 
 from .models import (
     Colour,
-    MonthlyReport,
     ProjectColour,
     ReportingRules,
     ReportStatus,
@@ -173,33 +172,45 @@ def _delete_uncoloured(projects, year: int, month: int) -> None:
     stale.exclude(project__in=coloured.values("pk")).delete()
 
 
-def _inputs(projects, year: int, month: int, share: float, as_of: datetime.date):
-    plan = AnnualPlan._base_manager.filter(project=OuterRef("pk"), year=year).order_by().values("amount")[:1]
-    ytd = (
-        MonthlyReport._base_manager.filter(
-            project=OuterRef("pk"), year=year, month__lte=month, status=ReportStatus.APPROVED
-        )
-        .order_by()
-        .values("project")
-        .annotate(s=Sum("completed"))
-        .values("s")
-    )
+def _inputs(projects, year: int, month: int, shares: tuple[float, float], as_of: datetime.date):
+    """One row per project with its inputs. Joins (not correlated subqueries): Django repeats a subquery
+    wherever a later expression uses it, which made PostgreSQL plan (and JIT) a 75-subquery statement."""
+    share, share_before = shares
     prev_year, prev_month = previous_month(year, month)
-    previous = ProjectColour._base_manager.filter(project=OuterRef("pk"), year=prev_year, month=prev_month)
+    joined = projects.filter(stage__in=COLOURED_STAGES, archived_at__isnull=True).annotate(
+        plan_row=FilteredRelation("annual_plans", condition=Q(annual_plans__year=year)),
+        approved=FilteredRelation(
+            "reports",
+            condition=Q(reports__year=year, reports__month__lte=month, reports__status=ReportStatus.APPROVED),
+        ),
+        previous=FilteredRelation("colours", condition=Q(colours__year=prev_year, colours__month=prev_month)),
+        period=FilteredRelation(
+            "region__periods", condition=Q(region__periods__year=year, region__periods__month=month)
+        ),
+    )
+    # Until the month's report is approved (or its period closed) a project is held to last month's
+    # share: otherwise every on-plan project looks a month behind while reports are still coming in.
+    month_counts = Q(month_in__gt=0) | Q(period_closed__gt=0)
     # 100.0, not 100: SQLite stores whole 万元 amounts as integers and would divide them as integers.
     rate = F("ytd_sum") * Value(100.0) / F("plan")
     not_started = Q(started_on__isnull=True, planned_start_on__isnull=False, stage__in=PRE_START_STAGES)
     return (
-        projects.filter(stage__in=COLOURED_STAGES, archived_at__isnull=True)
-        .order_by()
+        joined.order_by()
+        .values("pk")
         .annotate(
-            plan=Subquery(plan, output_field=FloatField()),
-            ytd_sum=Coalesce(Subquery(ytd, output_field=FloatField()), Value(0.0)),
-            share=Value(share, output_field=FloatField()),
+            plan=Max("plan_row__amount", output_field=FloatField()),
+            ytd_sum=Coalesce(Sum("approved__completed", output_field=FloatField()), Value(0.0)),
+            month_in=Max(Case(When(approved__month=month, then=Value(1)), default=Value(0))),
+            period_closed=Max(Case(When(period__closed_at__isnull=False, then=Value(1)), default=Value(0))),
+            prev_streak=Coalesce(Max("previous__yellow_streak"), Value(0)),
+            prev_computed=Coalesce(Max("previous__computed"), Value("")),
+        )
+        .annotate(
+            share=Case(
+                When(month_counts, then=Value(share)), default=Value(share_before), output_field=FloatField()
+            ),
             rate=Case(When(plan__gt=0, then=rate), default=None, output_field=FloatField()),
-            lag=Case(When(plan__gt=0, then=Value(share) - rate), default=None, output_field=FloatField()),
-            prev_streak=Coalesce(Subquery(previous.values("yellow_streak")[:1]), Value(0)),
-            prev_computed=Coalesce(Subquery(previous.values("computed")[:1]), Value("")),
+            lag=Case(When(plan__gt=0, then=F("share") - rate), default=None, output_field=FloatField()),
             start_overdue=Case(
                 When(not_started & Q(planned_start_on__lt=as_of), then=DaysBetween("planned_start_on", as_of=as_of)),
                 default=Value(0),
@@ -286,8 +297,10 @@ FIXED = ("project_id", "year", "month", "colour", "override_colour", "override_r
 UPDATED = [c for c in COLUMNS if c not in FIXED]
 
 
-def _upsert(projects, rules: Rules, shares, year: int, month: int, as_of: datetime.date) -> int:
-    select = _flags_and_colour(_inputs(projects, year, month, _month_share(shares, month), as_of), rules, as_of)
+def feeding_select(projects, rules: Rules, shares, year: int, month: int, as_of: datetime.date):
+    """The SELECT whose rows the upsert writes: (queryset, sql, params), columns in ``COLUMNS`` order."""
+    month_shares = (_month_share(shares, month), _month_share(shares, month - 1) if month > 1 else 0.0)
+    select = _flags_and_colour(_inputs(projects, year, month, month_shares, as_of), rules, as_of)
     constants = {
         "year": Value(year),
         "month": Value(month),
@@ -295,7 +308,11 @@ def _upsert(projects, rules: Rules, shares, year: int, month: int, as_of: dateti
         "computed_at": Value(timezone.now(), output_field=models.DateTimeField()),
     }
     expressions = {f"c_{name}": expr if expr is not None else constants[name] for name, expr in COLUMNS.items()}
-    sql, params = _values_sql(select, expressions)
+    return (select, *_values_sql(select, expressions))
+
+
+def _upsert(projects, rules: Rules, shares, year: int, month: int, as_of: datetime.date) -> int:
+    _select, sql, params = feeding_select(projects, rules, shares, year, month, as_of)
     table = ProjectColour._meta.db_table
     quote = connection.ops.quote_name
     statement = (

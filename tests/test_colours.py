@@ -25,7 +25,9 @@ def county():
         return Region.objects.create(code="141122", name="交城县", kind=Region.Kind.COUNTY, parent=city)
 
 
-def make_project(county, *, plan="1200", ytd="0", stage=Stage.CONSTRUCTION, planned_start=None, started=None):
+def make_project(
+    county, *, plan="1200", ytd="0", stage=Stage.CONSTRUCTION, planned_start=None, started=None, month=MONTH
+):
     with scopes_disabled():
         project = Project.objects.create(
             name="测试项目", region=county, category="industry", total_investment=Decimal("100000"), stage=stage,
@@ -34,13 +36,20 @@ def make_project(county, *, plan="1200", ytd="0", stage=Stage.CONSTRUCTION, plan
         )
         if plan is not None:
             AnnualPlan.objects.create(project=project, year=YEAR, amount=Decimal(plan))
-        if Decimal(ytd):
-            period = Period.for_month(county, YEAR, 3)
-            MonthlyReport.objects.create(
-                project=project, period=period, year=YEAR, month=3, completed=Decimal(ytd),
-                status=ReportStatus.APPROVED,
-            )
+        if Decimal(ytd) or stage == Stage.CONSTRUCTION:
+            report(project, month, ytd)
         return project
+
+
+def report(project, month: int, completed: str) -> MonthlyReport:
+    """An approved report, so the month counts towards year-to-date and its schedule share applies."""
+    with scopes_disabled():
+        period = Period.for_month(project.region, YEAR, month)
+        report, _created = MonthlyReport.objects.update_or_create(
+            project=project, year=YEAR, month=month,
+            defaults={"period": period, "completed": Decimal(completed), "status": ReportStatus.APPROVED},
+        )
+        return report
 
 
 def colour_of(project, year=YEAR, month=MONTH) -> ProjectColour:
@@ -115,14 +124,10 @@ def test_reasons_read_as_sentences_with_the_figures(county):
 
 
 def test_yellow_two_months_running_turns_red(county):
-    project = make_project(county, ytd="500")  # May: 41.7 due, 41.7 done → blue; June: 8.3 behind → yellow
-    recompute(YEAR, 5, region=county, today=TODAY)
-    with scopes_disabled():
-        MonthlyReport.objects.filter(project=project).update(completed=Decimal("430"))  # May: 5.9 behind → yellow
+    project = make_project(county, ytd="430", month=5)  # May: 35.8 % done, 41.7 % due → 5.9 behind
     recompute(YEAR, 5, region=county, today=TODAY)
     assert (colour_of(project, month=5).colour, colour_of(project, month=5).yellow_streak) == (Colour.YELLOW, 1)
-    with scopes_disabled():
-        MonthlyReport.objects.filter(project=project).update(completed=Decimal("530"))  # June: 5.8 behind
+    report(project, MONTH, "100")  # June: 44.2 % done, 50 % due → 5.8 behind
     recompute(YEAR, MONTH, region=county, today=TODAY)
     row = colour_of(project)
     assert (row.colour, Reason(row.reason_flags), row.yellow_streak) == (
@@ -151,18 +156,32 @@ def test_a_regions_schedule_curve_replaces_the_linear_one(county):
 def test_colour_memory_keeps_red_until_the_project_catches_up(county):
     with scopes_disabled():
         ReportingRules.objects.create(region=county, colour_memory=True)
-    project = make_project(county, ytd="100")
+    project = make_project(county, ytd="100", month=5)  # May: 8.3 % done, 41.7 % due
     recompute(YEAR, 5, region=county, today=TODAY)
     assert colour_of(project, month=5).colour == Colour.RED
-    with scopes_disabled():
-        MonthlyReport.objects.filter(project=project).update(completed=Decimal("500"))  # June: 8.3 behind
+    report(project, MONTH, "400")  # June: 41.7 % done, 50 % due → 8.3 behind: yellow, held red
     recompute(YEAR, MONTH, region=county, today=TODAY)
     row = colour_of(project)
     assert (row.colour, Reason(row.reason_flags)) == (Colour.RED, Reason.YELLOW_LAG | Reason.RED_MEMORY)
-    with scopes_disabled():
-        MonthlyReport.objects.filter(project=project).update(completed=Decimal("600"))
+    report(project, MONTH, "500")  # June: 50 % done
     recompute(YEAR, MONTH, region=county, today=TODAY)
     assert colour_of(project).colour == Colour.BLUE
+
+
+def test_until_the_months_report_is_approved_last_months_share_applies(county):
+    project = make_project(county, ytd="500", month=5)  # 41.7 % done by May; June not yet reported
+    recompute(YEAR, MONTH, region=county, today=TODAY)
+    row = colour_of(project)
+    assert (row.schedule_share, row.lag_points, row.colour) == (Decimal("41.7"), Decimal("0.0"), Colour.BLUE)
+
+
+def test_once_the_period_closes_a_missing_report_counts_as_nothing(county):
+    project = make_project(county, ytd="500", month=5)
+    with scopes_disabled():
+        Period.for_month(county, YEAR, MONTH).close(by=None)
+    recompute(YEAR, MONTH, region=county, today=TODAY)
+    row = colour_of(project)
+    assert (row.schedule_share, row.lag_points, row.colour) == (Decimal("50.0"), Decimal("8.3"), Colour.YELLOW)
 
 
 def test_an_override_survives_recompute_and_shows_as_override(county, django_user_model):

@@ -1,0 +1,273 @@
+"""Problems handled against deadlines: register → in progress → resolution proposed → struck off (挂号销号).
+
+Every move is a method on ``Problem`` that checks who may make it and leaves a
+``ProblemEvent`` (the timeline). Overdue problems escalate (督办): department →
+responsible leader → county leaders, by days overdue set in ``EscalationRules``.
+Enterprise users reach the platform through ``EnterpriseRequest`` (企业诉求直通车).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+from simple_history.models import HistoricalRecords
+
+from org.models import Department, Region
+from projects.models import Project
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+class Category(models.TextChoices):
+    LAND = "land", _("用地")
+    FUNDING = "funding", _("资金")
+    APPROVALS = "approvals", _("审批")
+    DEMOLITION = "demolition", _("征拆")
+    ENERGY = "energy", _("能耗")
+    ENVIRONMENT = "environment", _("环境")
+    UTILITIES = "utilities", _("水电气")
+    OTHER = "other", _("其他")
+
+
+class Status(models.TextChoices):
+    REGISTERED = "registered", _("已挂号")
+    IN_PROGRESS = "in_progress", _("办理中")
+    PROPOSED = "proposed", _("申请销号")
+    STRUCK_OFF = "struck_off", _("已销号")
+    RETURNED = "returned", _("已退回")
+
+
+class Level(models.IntegerChoices):
+    """督办 level: who answers for an overdue problem."""
+
+    DEPARTMENT = 0, _("部门督办")
+    LEADER = 1, _("包联领导督办")
+    COUNTY = 2, _("县领导挂牌督办")
+
+
+OPEN_STATUSES = [Status.REGISTERED, Status.IN_PROGRESS, Status.PROPOSED, Status.RETURNED]
+
+
+class EscalationRules(models.Model):
+    """Days past the deadline at which a problem rises a level; regions below inherit the nearest."""
+
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="escalation_rules")
+    to_leader_days = models.PositiveSmallIntegerField(_("逾期几天升至包联领导督办"), default=1)
+    to_county_days = models.PositiveSmallIntegerField(_("逾期几天升至县领导挂牌督办"), default=15)
+
+    objects = ScopedManager(region="region__path__startswith")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("督办规则")
+        verbose_name_plural = _("督办规则")
+
+    def __str__(self) -> str:
+        return str(self.region)
+
+    def level_for(self, days_overdue: int) -> int:
+        if days_overdue >= self.to_county_days:
+            return Level.COUNTY
+        if days_overdue >= self.to_leader_days:
+            return Level.LEADER
+        return Level.DEPARTMENT
+
+
+class ProblemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Region subtree; a department handler sees its department's problems; an enterprise its own projects'."""
+        visible = self.filter(project__in=Project.objects.visible_to(user))
+        if user.role == "handler":
+            visible = visible.filter(department_id=user.department_id)
+        return visible
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, on: datetime.date | None = None):
+        return self.open().filter(deadline__lt=on or today())
+
+
+class Problem(models.Model):
+    Category = Category
+    Status = Status
+    Level = Level
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="problems")
+    category = models.CharField(_("问题类别"), max_length=16, choices=Category.choices)
+    description = models.TextField(_("问题描述"))
+    department = models.ForeignKey(
+        Department, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="problems"
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("责任领导"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="led_problems", limit_choices_to={"role": "leader"},
+    )
+    deadline = models.DateField(_("限时办结日期"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.REGISTERED)
+    level = models.PositiveSmallIntegerField(_("督办级别"), choices=Level.choices, default=Level.DEPARTMENT)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_report = models.ForeignKey(
+        "reports.MonthlyReport", verbose_name=_("来源月报"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="raised_problems",
+    )
+    resolution = models.TextField(_("办理结果"), blank=True)
+    created_at = models.DateTimeField(_("挂号时间"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    closed_on_time = models.BooleanField(_("按期办结"), null=True, blank=True)
+
+    objects = ScopedManager(
+        region="project__region__path__startswith", _manager_class=models.Manager.from_queryset(ProblemQuerySet)
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("问题")
+        verbose_name_plural = _("问题")
+        ordering = ["deadline", "pk"]
+        indexes = [
+            # Department inbox: its open problems by deadline.
+            models.Index(fields=["department", "status", "deadline"], name="problem_inbox"),
+            # Overdue scan for escalation and colours: open problems by deadline.
+            models.Index(fields=["status", "deadline"], name="problem_status_deadline"),
+            # A project's problems (project page, colour input).
+            models.Index(fields=["project", "status"], name="problem_project_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}：{self.get_category_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def days_overdue(self, on: datetime.date | None = None) -> int:
+        on = on or today()
+        return max((on - self.deadline).days, 0) if self.is_open else 0
+
+    # The state machine: (action, allowed from, to). Who may act is checked in ``may``.
+    TRANSITIONS = {
+        "accept": ([Status.REGISTERED, Status.RETURNED], Status.IN_PROGRESS),
+        "propose": ([Status.REGISTERED, Status.IN_PROGRESS, Status.RETURNED], Status.PROPOSED),
+        "strike_off": ([Status.PROPOSED], Status.STRUCK_OFF),
+        "return": ([Status.PROPOSED], Status.RETURNED),
+    }
+
+    def allowed_actions(self) -> list[str]:
+        return [action for action, (sources, _to) in self.TRANSITIONS.items() if self.status in sources]
+
+    @transaction.atomic
+    def act(self, action: str, by, note: str = "", attachment=None) -> "ProblemEvent":
+        """Make one move of the state machine and record it on the timeline."""
+        if action not in self.allowed_actions():
+            raise ValidationError(_("当前状态（%(status)s）下不能执行此操作。") % {"status": self.get_status_display()})
+        if action in ("propose", "return") and not (note or "").strip():
+            raise ValidationError({"note": _("请填写办理情况或退回原因。")})
+        old, self.status = self.status, self.TRANSITIONS[action][1]
+        if action == "propose":
+            self.resolution = note.strip()
+        if action == "strike_off":
+            self.closed_at = timezone.now()
+            self.closed_on_time = timezone.localdate(self.closed_at) <= self.deadline
+        self._history_user = by
+        self.save()
+        return self.record(action, by, note, old, attachment)
+
+    def record(self, action: str, by, note: str = "", old: str = "", attachment=None) -> "ProblemEvent":
+        return ProblemEvent.objects.create(
+            problem=self, action=action, from_status=old, to_status=self.status, by=by, note=note or "",
+            attachment=attachment,
+        )
+
+
+def attachment_path(instance, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"problems/{instance.problem_id}/{timezone.now():%Y%m%d%H%M%S%f}.{extension}"
+
+
+class ProblemEvent(models.Model):
+    """One entry of a problem's timeline: actor, time, note, optional attachment."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=16)
+    from_status = models.CharField(_("原状态"), max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=12, choices=Status.choices, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    attachment = models.FileField(_("附件"), upload_to=attachment_path, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    objects = ScopedManager(region="problem__project__region__path__startswith")
+
+    class Meta:
+        verbose_name = _("问题办理记录")
+        verbose_name_plural = _("问题办理记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.action}"
+
+
+class EnterpriseRequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """An enterprise user sees only its own requests; government users those of their region subtree."""
+        if user.role == "enterprise":
+            return self.filter(submitted_by=user)
+        if user.region_id is None:
+            return self if user.is_superuser else self.none()
+        return self.filter(region__path__startswith=user.region.path)
+
+
+class EnterpriseRequest(models.Model):
+    """企业诉求直通车: an enterprise's request, answered or turned into a problem by a coordinator."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待处理")
+        ANSWERED = "answered", _("已答复")
+        CONVERTED = "converted", _("已转为问题")
+
+    region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(
+        Project, verbose_name=_("涉及项目"), null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提交人"), on_delete=models.PROTECT, related_name="requests"
+    )
+    category = models.CharField(_("诉求类别"), max_length=16, choices=Category.choices)
+    subject = models.CharField(_("标题"), max_length=100)
+    text = models.TextField(_("诉求内容"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
+    reply = models.TextField(_("答复"), blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("答复人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    problem = models.OneToOneField(
+        Problem, verbose_name=_("转办问题"), null=True, blank=True, on_delete=models.SET_NULL, related_name="request"
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    objects = ScopedManager(
+        region="region__path__startswith", _manager_class=models.Manager.from_queryset(EnterpriseRequestQuerySet)
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("企业诉求")
+        verbose_name_plural = _("企业诉求")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def clean(self):
+        if self.project_id and self.submitted_by_id and self.project.credit_code != self.submitted_by.credit_code:
+            raise ValidationError({"project": _("只能就本企业的项目提交诉求。")})
