@@ -4,18 +4,39 @@ Each project carries a checklist copied from an ``ApprovalTemplate`` chosen by i
 type. An item's limits are in working days, counted with ``lib.workdays`` (official
 holidays and make-up days; admin-entered days for years the calendar library does
 not cover yet).
+
+Who may do what, in one place: ``ApprovalItem.objects.readable_by(user)`` is every
+item of the projects the user sees (the checklist page, the stats);
+``visible_to(user)`` is the user's work list (a department handler's: its own
+department's items); ``editable_by`` / ``ApprovalItem.is_editable_by`` say who may
+change an item: coordinators and admins all of their subtree, a handler the items of
+its own department, nobody else.
 """
+
+import datetime
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history
 
-from org.models import Department
+from lib import workdays
+from lib.workdays import Deadline
+from org.models import Department, Role, ancestor_codes
 from projects.models import Category, Project
+
+PROMISED_OVER_STATUTORY = _("承诺时限不能超过法定时限。")
+
+
+def limit_errors(promised: int | None, statutory: int | None) -> dict:
+    if promised is not None and statutory is not None and promised > statutory:
+        return {"promised_days": PROMISED_OVER_STATUTORY}
+    return {}
 
 
 class Kind(models.TextChoices):
@@ -53,6 +74,30 @@ class ApprovalTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @transaction.atomic
+    def apply_to(self, project: Project, by=None) -> list["ApprovalItem"]:
+        """Copy the template's items onto the project, skipping the matters it already has; the new items."""
+        existing = set(ApprovalItem.objects.filter(project=project).values_list("kind", "name"))
+        kinds = {kind for kind, _name in existing if kind != Kind.OTHER}
+        departments = list(candidate_departments(project))
+        items = [
+            entry.make_item(project, departments)
+            for entry in self.items.all()
+            if entry.kind not in kinds and (entry.kind, entry.name) not in existing
+        ]
+        return bulk_create_with_history(items, ApprovalItem, default_user=by)
+
+
+def candidate_departments(project: Project) -> models.QuerySet:
+    """Departments that may handle the project's items: its zone's first, then its region's, then upwards.
+
+    The base manager: a city's departments sit outside a county user's scope but do handle county projects.
+    """
+    regions = models.Q(region__code__in=ancestor_codes(project.region))
+    if project.zone_id:
+        regions |= models.Q(region_id=project.zone_id)
+    return Department._base_manager.filter(regions).select_related("region").order_by("-region__depth", "name")
+
 
 class ApprovalTemplateItem(models.Model):
     template = models.ForeignKey(ApprovalTemplate, on_delete=models.CASCADE, related_name="items")
@@ -71,16 +116,90 @@ class ApprovalTemplateItem(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        errors = limit_errors(self.promised_days, self.statutory_days)
+        if errors:
+            raise ValidationError(errors)
+
+    def make_item(self, project: Project, departments: list[Department]) -> "ApprovalItem":
+        """An unsaved checklist item for the project, its department the first whose name holds ``department_name``."""
+        department = next((d for d in departments if self.department_name and self.department_name in d.name), None)
+        return ApprovalItem(
+            project=project,
+            kind=self.kind,
+            name=self.name,
+            department=department,
+            statutory_days=self.statutory_days,
+            promised_days=self.promised_days,
+            sort_order=self.sort_order,
+        )
+
 
 class ApprovalItemQuerySet(models.QuerySet):
+    """Row rules and filters for approval items.
+
+    There is no ``with_urgency()`` annotation: a due date is "n working days after
+    the application" on the holiday calendar, which lives in Python (the package) and
+    only partly in the database (``CalendarDay``), so it has no cheap SQL form. Two
+    things do: ``overdue(today)`` filters exactly in SQL (one date cut-off per distinct
+    promised limit, see ``lib.workdays.overrun_cutoff``), and ``ApprovalItem.urgency(today)``
+    gives each row of a page its due date and working days left or overdue, from the
+    cached calendar without a query per row.
+    """
+
     def visible_to(self, user):
-        visible = self.filter(project__in=Project.objects.visible_to(user))
-        if user.role == "handler":
+        """The user's work list: items of the projects it sees; a handler's, its department's only."""
+        visible = self.readable_by(user)
+        if user.role == Role.HANDLER:
             visible = visible.filter(department_id=user.department_id)
         return visible
 
+    def readable_by(self, user):
+        """Every item of the projects the user sees (a project's whole checklist)."""
+        return self.filter(project__in=Project.objects.visible_to(user))
+
+    def editable_by(self, user):
+        readable = self.readable_by(user)
+        if user.can_edit_projects:
+            return readable
+        if user.role == Role.HANDLER:
+            return readable.filter(department_id=user.department_id)
+        return self.none()
+
     def pending(self):
-        return self.filter(status__in=[ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS])
+        return self.filter(status__in=PENDING)
+
+    def approved(self):
+        return self.filter(status=ItemStatus.APPROVED, handling_days__isnull=False)
+
+    def overdue(self, today: datetime.date | None = None):
+        """Pending items whose promised limit ran out before ``today``: exact, in SQL."""
+        today = today or timezone.localdate()
+        running = self.pending().filter(applied_on__isnull=False)
+        limits = running.order_by().values_list("promised_days", flat=True).distinct()
+        late = models.Q(pk__in=[])
+        for n in sorted(limits):
+            late |= models.Q(promised_days=n, applied_on__lt=workdays.overrun_cutoff(today, n))
+        return running.filter(late)
+
+
+PENDING = [ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS]
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """Where a pending item stands against its promised limit (all counts in working days)."""
+
+    due: Deadline
+    days_left: int  # 0 on the due day, negative once overdue
+
+    @property
+    def overdue_days(self) -> int:
+        return max(-self.days_left, 0)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_left < 0
 
 
 class ApprovalItem(models.Model):
@@ -91,7 +210,11 @@ class ApprovalItem(models.Model):
     kind = models.CharField(_("事项"), max_length=24, choices=Kind.choices)
     name = models.CharField(_("事项名称"), max_length=64)
     department = models.ForeignKey(
-        Department, verbose_name=_("办理部门"), null=True, blank=True, on_delete=models.PROTECT,
+        Department,
+        verbose_name=_("办理部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="approval_items",
     )
     status = models.CharField(_("状态"), max_length=12, choices=ItemStatus.choices, default=ItemStatus.NOT_STARTED)
@@ -131,8 +254,14 @@ class ApprovalItem(models.Model):
     def __str__(self) -> str:
         return f"{self.project}：{self.name}"
 
+    def save(self, *args, **kwargs):
+        self.handling_days = self._handling_days()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "handling_days"}
+        super().save(*args, **kwargs)
+
     def clean(self):
-        errors = {}
+        errors = limit_errors(self.promised_days, self.statutory_days) | self._department_errors()
         now = timezone.localdate()
         for field in ("applied_on", "approved_on"):
             value = getattr(self, field)
@@ -146,8 +275,80 @@ class ApprovalItem(models.Model):
             errors["approved_on"] = _("已办结的事项须填写办结日期。")
         if self.status == ItemStatus.IN_PROGRESS and not self.applied_on:
             errors["applied_on"] = _("办理中的事项须填写申报日期。")
+        errors.update(self._status_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _status_errors(self) -> dict:
+        if self.status == ItemStatus.NOT_STARTED and self.applied_on:
+            return {"status": _("已填写申报日期的事项，状态应为办理中或已办结。")}
+        if self.approved_on and self.status != ItemStatus.APPROVED:
+            return {"status": _("已填写办结日期的事项，状态应为已办结。")}
+        return {}
+
+    def _department_errors(self) -> dict:
+        """The handling department belongs to the project's region, a region above it, or its zone."""
+        if not (self.department_id and self.project_id):
+            return {}
+        region, project = self.department.region, self.project
+        if region.code in ancestor_codes(project.region) or region.pk == project.zone_id:
+            return {}
+        return {"department": _("办理部门须属于项目所在区划、其上级区划或所在开发区。")}
+
+    def _handling_days(self) -> int | None:
+        if self.status == ItemStatus.APPROVED and self.applied_on and self.approved_on:
+            return workdays.workdays_between(self.applied_on, self.approved_on)
+        return None
+
+    # ---- the clock ----
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING
+
+    def due_on(self) -> Deadline | None:
+        """The promised due date: ``promised_days`` working days after the application."""
+        return workdays.deadline(self.applied_on, self.promised_days) if self.applied_on else None
+
+    def statutory_due_on(self) -> Deadline | None:
+        return workdays.deadline(self.applied_on, self.statutory_days) if self.applied_on else None
+
+    def urgency(self, today: datetime.date | None = None) -> Urgency | None:
+        """Due date and working days left (negative: overdue) of a pending item whose clock runs; else None."""
+        if not (self.is_pending and self.applied_on):
+            return None
+        today = today or timezone.localdate()
+        due = self.due_on()
+        if not workdays.years_covered(due.date, today):
+            due = Deadline(due.date, covered=False)
+        return Urgency(due, self.promised_days - workdays.workdays_between(self.applied_on, today))
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        """Pending and past the promised due date by at least one working day."""
+        urgency = self.urgency(today)
+        return bool(urgency and urgency.is_overdue)
+
+    # ---- who may change it, and the changes ----
+
+    def is_editable_by(self, user) -> bool:
+        """For an item the user already sees (mirrors ``ApprovalItemQuerySet.editable_by``)."""
+        if user.can_edit_projects:
+            return True
+        return user.role == Role.HANDLER and self.department_id is not None and user.department_id == self.department_id
+
+    def mark_applied(self, on: datetime.date, by) -> None:
+        self.status, self.applied_on = ItemStatus.IN_PROGRESS, on
+        self._validate_and_save(by)
+
+    def mark_approved(self, on: datetime.date, document_no: str, by) -> None:
+        """办结: the date and document number; the handling days are counted on save."""
+        self.status, self.approved_on, self.document_no = ItemStatus.APPROVED, on, document_no
+        self._validate_and_save(by)
+
+    def _validate_and_save(self, by) -> None:
+        self.full_clean()
+        self._history_user = by
+        self.save()
 
 
 class CalendarDay(models.Model):
@@ -166,5 +367,3 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'上班' if self.is_workday else '休息'}"
-
-

@@ -9,14 +9,14 @@ Enterprise users reach the platform through ``EnterpriseRequest`` (企业诉求�
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from simple_history.models import HistoricalRecords
 
-from org.models import Department, Region
+from org.models import Department, Region, Role
 from projects.models import Project
 
 
@@ -52,6 +52,39 @@ class Level(models.IntegerChoices):
 
 
 OPEN_STATUSES = [Status.REGISTERED, Status.IN_PROGRESS, Status.PROPOSED, Status.RETURNED]
+
+# Timeline attachments: extension -> the bytes such a file starts with (DOCX and XLSX are ZIP packages).
+ATTACHMENT_SIGNATURES = {
+    "pdf": b"%PDF-",
+    "jpg": b"\xff\xd8\xff",
+    "jpeg": b"\xff\xd8\xff",
+    "png": b"\x89PNG\r\n\x1a\n",
+    "docx": b"PK\x03\x04",
+    "xlsx": b"PK\x03\x04",
+}
+ATTACHMENT_MAX_MB = 10
+
+
+def validate_attachment(upload) -> None:
+    """PDF, JPG, PNG, DOCX or XLSX, at most 10 MB, and its first bytes what its extension claims."""
+    if upload.size > ATTACHMENT_MAX_MB * 1024 * 1024:
+        raise ValidationError(_("附件不能超过 %(mb)s MB。") % {"mb": ATTACHMENT_MAX_MB})
+    extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+    if extension not in ATTACHMENT_SIGNATURES:
+        raise ValidationError(_("附件只支持 PDF、JPG、PNG、DOCX 或 XLSX 格式。"))
+    signature = ATTACHMENT_SIGNATURES[extension]
+    upload.seek(0)
+    head = upload.read(len(signature))
+    upload.seek(0)
+    if head != signature:
+        raise ValidationError(_("附件内容与其扩展名（%(ext)s）不符。") % {"ext": extension})
+
+
+def in_subtree(user, region: Region) -> bool:
+    """The region lies in the user's region subtree (a platform superuser without a region sees all)."""
+    if user.region_id is None:
+        return user.is_superuser
+    return region.path.startswith(user.region.path)
 
 
 class EscalationRules(models.Model):
@@ -164,13 +197,82 @@ class Problem(models.Model):
     def allowed_actions(self) -> list[str]:
         return [action for action, (sources, _to) in self.TRANSITIONS.items() if self.status in sources]
 
+    # ---- who may do what: the one place ----
+
+    @staticmethod
+    def may_raise(user, project: Project) -> bool:
+        """Register a problem on a project: the key-project office, leaders, and the project's reporters.
+
+        Enterprises raise theirs through ``EnterpriseRequest``. ``project.region`` should be loaded.
+        """
+        if not in_subtree(user, project.region):
+            return False
+        if user.can_edit_projects or user.role == Role.LEADER:
+            return True
+        return user.role == Role.REPORTER and Project.objects.reported_by(user).filter(pk=project.pk).exists()
+
+    def may_read(self, user) -> bool:
+        """Instance twin of ``ProblemQuerySet.visible_to``: a handler reads its department's, an enterprise its own."""
+        if not in_subtree(user, self.project.region):
+            return False
+        if user.role == Role.HANDLER:
+            return user.department_id == self.department_id
+        if user.role == Role.ENTERPRISE:
+            return bool(user.credit_code) and self.project.credit_code == user.credit_code
+        return True
+
+    def may(self, user, action: str) -> bool:
+        """Make a move: the department's handlers work the problem, the key-project office also confirms or returns."""
+        if action not in self.TRANSITIONS or user is None or not in_subtree(user, self.project.region):
+            return False
+        if user.can_edit_projects:
+            return True
+        is_own_handler = user.role == Role.HANDLER and user.department_id == self.department_id
+        return is_own_handler and action in ("accept", "propose")
+
+    def may_act(self, user) -> bool:
+        """Any move at all, in any state (the detail page's forms, 403 on a POST by anyone else)."""
+        return any(self.may(user, action) for action in self.TRANSITIONS)
+
+    def actions_for(self, user) -> list[str]:
+        """The moves this user may make now."""
+        return [action for action in self.allowed_actions() if self.may(user, action)]
+
+    # ---- the moves ----
+
+    def clean(self):
+        if self.deadline and self._state.adding and self.deadline < today():
+            raise ValidationError({"deadline": _("限时办结日期不能早于今天。")})
+
+    @classmethod
+    @transaction.atomic
+    def register(cls, *, project: Project, by, note: str = "", **fields) -> "Problem":
+        """挂号: raise a problem on a project and open its timeline (fields: category, description, department,
+        leader, deadline, source_report)."""
+        if not cls.may_raise(by, project):
+            raise PermissionDenied
+        problem = cls(project=project, raised_by=by, **fields)
+        problem.clean()
+        problem._history_user = by
+        problem.save()
+        problem.record("register", by, note)
+        problem._recolour()
+        return problem
+
     @transaction.atomic
     def act(self, action: str, by, note: str = "", attachment=None) -> "ProblemEvent":
         """Make one move of the state machine and record it on the timeline."""
+        if not self.may(by, action):
+            raise PermissionDenied
         if action not in self.allowed_actions():
             raise ValidationError(_("当前状态（%(status)s）下不能执行此操作。") % {"status": self.get_status_display()})
         if action in ("propose", "return") and not (note or "").strip():
             raise ValidationError({"note": _("请填写办理情况或退回原因。")})
+        if attachment:
+            try:
+                validate_attachment(attachment)
+            except ValidationError as error:
+                raise ValidationError({"attachment": error.messages}) from None
         old, self.status = self.status, self.TRANSITIONS[action][1]
         if action == "propose":
             self.resolution = note.strip()
@@ -179,7 +281,17 @@ class Problem(models.Model):
             self.closed_on_time = timezone.localdate(self.closed_at) <= self.deadline
         self._history_user = by
         self.save()
+        self._recolour()
         return self.record(action, by, note, old, attachment)
+
+    def strike_off(self, by, note: str = "", attachment=None) -> "ProblemEvent":
+        return self.act("strike_off", by, note, attachment)
+
+    def _recolour(self) -> None:
+        # An open overdue problem turns its project yellow or red: recolour the running month once committed.
+        from reports.colours import current_month, recompute_after_commit
+
+        recompute_after_commit([self.project_id], *current_month())
 
     def record(self, action: str, by, note: str = "", old: str = "", attachment=None) -> "ProblemEvent":
         return ProblemEvent.objects.create(

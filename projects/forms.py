@@ -6,18 +6,21 @@ from django_scopes.forms import SafeModelChoiceField
 from lib.forms import BootstrapMixin
 from org.models import Department, Region, Role, User
 
-from .models import STAGE_ORDER, AnnualPlan, ChainTag, Milestone, Project
+from .models import (
+    PLAN_FROZEN,
+    PLANNED_DATE_FIELDS,
+    STAGE_ORDER,
+    AnnualPlan,
+    ChainTag,
+    ChangeRequest,
+    Milestone,
+    Project,
+    SuspensionReason,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 ACTUAL_DATES = ["reserve_on", "signed_on", "preparing_on", "started_on", "completed_on", "production_on"]
-PLANNED_DATES = [
-    "planned_reserve_on",
-    "planned_sign_on",
-    "planned_preparing_on",
-    "planned_start_on",
-    "planned_completion_on",
-    "planned_production_on",
-]
+PLANNED_DATES = list(PLANNED_DATE_FIELDS)
 
 
 class ProjectForm(BootstrapMixin, forms.ModelForm):
@@ -90,6 +93,18 @@ class ProjectForm(BootstrapMixin, forms.ModelForm):
         if self.instance.pk:
             # After creation the stage moves only through the stage actions.
             del self.fields["stage"]
+        if self.instance.plan_is_approved:
+            for name in PLANNED_DATES:
+                self.fields[name].help_text = _("计划已批准，调整须提交变更申请")
+
+    def clean(self):
+        cleaned = super().clean()
+        # An approved plan's dates move only through a change request: refuse the edit, field by field.
+        if self.instance.plan_is_approved:
+            for name in PLANNED_DATES:
+                if name in self.changed_data and name in cleaned:
+                    self.add_error(name, PLAN_FROZEN)
+        return cleaned
 
     def clean_national_code(self):
         code = self.cleaned_data["national_code"].strip()
@@ -134,8 +149,40 @@ class MilestoneForm(BootstrapMixin, forms.ModelForm):
         widgets = {"planned_on": DATE, "actual_on": DATE}
 
 
+class BaseMilestoneFormSet(forms.BaseInlineFormSet):
+    """Once the plan is approved a planned date is neither typed in nor deleted with its milestone."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if self.instance.plan_is_approved:
+            form.fields["planned_on"].help_text = _("计划已批准，调整须提交变更申请")
+
+    def clean(self):
+        super().clean()
+        if not self.instance.plan_is_approved:
+            return
+        for form in self.forms:
+            if form in self.deleted_forms:
+                self._refuse_deleting(form.instance)
+            elif "planned_on" in form.changed_data and "planned_on" in form.cleaned_data:
+                form.add_error("planned_on", PLAN_FROZEN)
+
+    def _refuse_deleting(self, milestone: Milestone) -> None:
+        if milestone.pk and (milestone.baselines.exists() or milestone.change_requests.exists()):
+            raise ValidationError(
+                _("计划已批准，节点“%(name)s”已纳入计划基线或有变更申请，不能删除。") % {"name": milestone.name}
+            )
+
+
 MilestoneFormSet = forms.inlineformset_factory(
-    Project, Milestone, form=MilestoneForm, extra=1, can_delete=True, max_num=50, validate_max=True
+    Project,
+    Milestone,
+    form=MilestoneForm,
+    formset=BaseMilestoneFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=50,
+    validate_max=True,
 )
 
 
@@ -154,6 +201,9 @@ class StageActionForm(BootstrapMixin, forms.Form):
     to = forms.ChoiceField(label=_("目标阶段"), required=False)
     on = forms.DateField(label=_("日期"), required=False, widget=DATE)
     reason = forms.CharField(label=_("原因/说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # Suspension only (the model requires them there): the reason category and the expected resume date.
+    reason_code = forms.ChoiceField(label=_("暂停原因"), required=False, choices=[("", "—"), *SuspensionReason.choices])
+    expected_resume_on = forms.DateField(label=_("预计恢复日期"), required=False, widget=DATE)
 
     def __init__(self, *args, project: Project, **kwargs):
         super().__init__(*args, **kwargs)
@@ -165,7 +215,13 @@ class StageActionForm(BootstrapMixin, forms.Form):
         data, project = self.cleaned_data, self.project
         handlers = {
             self.ADVANCE: lambda: project.advance(data["to"], data["on"], by=by, note=data["reason"]),
-            self.SUSPEND: lambda: project.suspend(data["on"], data["reason"], by=by),
+            self.SUSPEND: lambda: project.suspend(
+                data["on"],
+                data["reason"],
+                by=by,
+                reason_code=data["reason_code"],
+                expected_resume_on=data["expected_resume_on"],
+            ),
             self.RESUME: lambda: project.resume(data["on"], by=by, note=data["reason"]),
             self.TERMINATE: lambda: project.terminate(data["on"], data["reason"], by=by),
             self.CORRECT: lambda: project.correct_stage(data["to"], data["reason"], by=by),
@@ -174,20 +230,77 @@ class StageActionForm(BootstrapMixin, forms.Form):
             return handlers[data["action"]]()
         except ValidationError as error:
             project.refresh_from_db()
-            self._add_model_error(error)
+            add_model_error(self, error)
             return None
 
-    def _add_model_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, messages in error.error_dict.items():
-            target = field if field in self.fields else None
-            if target is None and field != "__all__":
-                label = Project._meta.get_field(field).verbose_name
-                messages = [ValidationError(f"{label}：{m.message % (m.params or {})}") for m in messages]
-            self.add_error(target, messages)
+
+def add_model_error(form: forms.Form, error: ValidationError, model=Project) -> None:
+    """A model method's ValidationError on the form: on the field of the same name, else labelled, on the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.error_dict.items():
+        target = field if field in form.fields else None
+        if target is None and field != "__all__":
+            label = model._meta.get_field(field).verbose_name
+            messages = [ValidationError(f"{label}：{m.message % (m.params or {})}") for m in messages]
+        form.add_error(target, messages)
 
 
 class ReverseScheduleForm(BootstrapMixin, forms.Form):
     target = forms.DateField(label=_("目标完成日期"), widget=DATE)
+    reason = forms.CharField(label=_("变更原因"), required=False, max_length=500)
+
+
+# ---- change control and suspensions ----
+
+
+class ChangeRequestForm(BootstrapMixin, forms.Form):
+    """Ask to move one planned date of an approved plan: a stage date or a milestone."""
+
+    target = forms.ChoiceField(label=_("调整的计划日期"))
+    new_date = forms.DateField(label=_("新计划日期"), widget=DATE)
+    reason = forms.CharField(label=_("变更原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.milestones = {f"milestone-{m.pk}": m for m in project.milestones.all()}
+        stages = [(name, Project._meta.get_field(name).verbose_name) for name in PLANNED_DATES]
+        milestones = [(key, _("节点：%(name)s") % {"name": m.name}) for key, m in self.milestones.items()]
+        self.fields["target"].choices = [("", "—"), *stages, *milestones]
+
+    def save(self, by) -> ChangeRequest | None:
+        """The request through ``Project.request_change``; None with the model's errors on the form."""
+        data = self.cleaned_data
+        target = self.milestones.get(data["target"], data["target"])
+        try:
+            return self.project.request_change(target, data["new_date"], data["reason"], by=by)
+        except ValidationError as error:
+            add_model_error(self, error, model=ChangeRequest)
+            return None
+
+
+class DecisionForm(forms.Form):
+    """Approve (note optional) or reject (note required) a change request."""
+
+    decision_note = forms.CharField(label=_("审批意见"), required=False, max_length=2000)
+
+
+class SuspensionConfirmForm(BootstrapMixin, forms.Form):
+    note = forms.CharField(label=_("当前情况说明"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    expected_resume_on = forms.DateField(label=_("预计恢复日期"), widget=DATE)
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.initial.setdefault("expected_resume_on", project.expected_resume_on)
+
+    def save(self, by):
+        data = self.cleaned_data
+        try:
+            return self.project.confirm_suspension(by, data["note"], data["expected_resume_on"])
+        except ValidationError as error:
+            self.project.refresh_from_db()
+            add_model_error(self, error)
+            return None

@@ -17,13 +17,27 @@ from dataclasses import dataclass
 from enum import IntFlag
 
 from django.db import connection, models, transaction
-from django.db.models import Case, F, FilteredRelation, FloatField, IntegerField, Max, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    F,
+    FilteredRelation,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from org.models import Region
+from problems.models import OPEN_STATUSES, Problem
 from projects.models import COLOURED_STAGES, Project, Stage
 
 from .models import (
@@ -188,6 +202,13 @@ def _inputs(projects, year: int, month: int, shares: tuple[float, float], as_of:
             "region__periods", condition=Q(region__periods__year=year, region__periods__month=month)
         ),
     )
+    # The oldest overdue deadline as a subquery, not a join: a join would repeat every approved report
+    # row once per overdue problem and multiply the year-to-date sum.
+    oldest_overdue = (
+        Problem._base_manager.filter(project=OuterRef("pk"), status__in=OPEN_STATUSES, deadline__lt=as_of)
+        .order_by("deadline")
+        .values("deadline")[:1]
+    )
     # Until the month's report is approved (or its period closed) a project is held to last month's
     # share: otherwise every on-plan project looks a month behind while reports are still coming in.
     month_counts = Q(month_in__gt=0) | Q(period_closed__gt=0)
@@ -206,9 +227,7 @@ def _inputs(projects, year: int, month: int, shares: tuple[float, float], as_of:
             prev_computed=Coalesce(Max("previous__computed"), Value("")),
         )
         .annotate(
-            share=Case(
-                When(month_counts, then=Value(share)), default=Value(share_before), output_field=FloatField()
-            ),
+            share=Case(When(month_counts, then=Value(share)), default=Value(share_before), output_field=FloatField()),
             rate=Case(When(plan__gt=0, then=rate), default=None, output_field=FloatField()),
             lag=Case(When(plan__gt=0, then=F("share") - rate), default=None, output_field=FloatField()),
             start_overdue=Case(
@@ -216,8 +235,9 @@ def _inputs(projects, year: int, month: int, shares: tuple[float, float], as_of:
                 default=Value(0),
                 output_field=IntegerField(),
             ),
-            # Filled from overdue problems once problems exist (the problems issue).
-            problem_overdue=Value(0, output_field=IntegerField()),
+            problem_overdue=Coalesce(
+                DaysBetween(Subquery(oldest_overdue, output_field=models.DateField()), as_of=as_of), Value(0)
+            ),
         )
     )
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django_scopes import scopes_disabled
 
-from org.models import Region
+from org.models import Department, Region
+from problems.models import Problem
 from projects.models import AnnualPlan, Project, Stage
 from reports.colours import Reason, reason_texts, recompute
 from reports.models import Colour, MonthlyReport, Period, ProjectColour, ReportingRules, ReportStatus, ScheduleCurve
@@ -26,7 +27,8 @@ def county():
 
 
 def make_project(
-    county, *, plan="1200", ytd="0", stage=Stage.CONSTRUCTION, planned_start=None, started=None, month=MONTH
+    county, *, plan="1200", ytd="0", stage=Stage.CONSTRUCTION, planned_start=None, started=None, month=MONTH,
+    problems=(),
 ):
     with scopes_disabled():
         project = Project.objects.create(
@@ -38,7 +40,19 @@ def make_project(
             AnnualPlan.objects.create(project=project, year=YEAR, amount=Decimal(plan))
         if Decimal(ytd) or stage == Stage.CONSTRUCTION:
             report(project, month, ytd)
+        for days_overdue, status in problems:
+            problem(project, days_overdue, status)
         return project
+
+
+def problem(project, days_overdue: int, status=Problem.Status.REGISTERED) -> Problem:
+    """A problem whose deadline lies ``days_overdue`` days before TODAY (negative: still due)."""
+    with scopes_disabled():
+        department, _created = Department.objects.get_or_create(region=project.region, name="交城县自然资源局")
+        return Problem.objects.create(
+            project=project, category="land", description="用地指标未落实", department=department,
+            deadline=days_before(days_overdue), status=status,
+        )
 
 
 def report(project, month: int, completed: str) -> MonthlyReport:
@@ -96,6 +110,38 @@ CASES = [
         Colour.BLUE,
         0,
     ),
+    ("problem due today is not overdue", {"ytd": "600", "problems": [(0, "registered")]}, Colour.BLUE, 0),
+    (
+        "problem overdue 1 day is yellow",
+        {"ytd": "600", "problems": [(1, "in_progress")]},
+        Colour.YELLOW,
+        Reason.YELLOW_PROBLEM,
+    ),
+    (
+        "problem overdue exactly 30 days is still yellow",
+        {"ytd": "600", "problems": [(30, "registered")]},
+        Colour.YELLOW,
+        Reason.YELLOW_PROBLEM,
+    ),
+    (
+        "problem overdue 31 days is red",
+        {"ytd": "600", "problems": [(31, "proposed")]},
+        Colour.RED,
+        Reason.RED_PROBLEM,
+    ),
+    (
+        "a returned problem is still open",
+        {"ytd": "600", "problems": [(31, "returned")]},
+        Colour.RED,
+        Reason.RED_PROBLEM,
+    ),
+    ("a struck-off problem is ignored", {"ytd": "600", "problems": [(60, "struck_off")]}, Colour.BLUE, 0),
+    (
+        "the most overdue open problem counts",
+        {"ytd": "600", "problems": [(3, "registered"), (45, "struck_off"), (31, "in_progress")]},
+        Colour.RED,
+        Reason.RED_PROBLEM,
+    ),
     (
         "lag and late start both count",
         {"stage": Stage.PREPARING, "ytd": "500", "planned_start": days_before(41)},
@@ -121,6 +167,33 @@ def test_reasons_read_as_sentences_with_the_figures(county):
         Decimal("18.5"), Decimal("31.5"), Decimal("50.0"), 41,
     )
     assert reason_texts(row) == ["落后序时进度 18.5 个百分点（完成 31.5%，序时 50.0%）", "逾期未开工 41 天"]
+
+
+def test_overdue_problems_do_not_multiply_the_year_to_date_sum(county):
+    project = make_project(county, ytd="250", problems=[(5, "registered"), (12, "registered"), (40, "in_progress")])
+    report(project, 5, "200")
+    report(project, 4, "150.5")
+    recompute(YEAR, MONTH, region=county, today=TODAY)
+    row = colour_of(project)
+    assert (row.ytd_completed, row.problem_overdue_days, row.colour) == (Decimal("600.50"), 40, Colour.RED)
+    assert (row.lag_points, Reason(row.reason_flags)) == (Decimal("0.0"), Reason.RED_PROBLEM)
+    assert reason_texts(row) == ["问题逾期 40 天未办结"]
+
+
+def test_problem_overdue_days_count_to_the_months_end_for_a_past_month(county):
+    project = make_project(county, ytd="500", month=5, problems=[(45, "registered")])  # deadline 2026-05-16
+    recompute(YEAR, 5, region=county, today=TODAY)
+    assert (colour_of(project, month=5).problem_overdue_days, colour_of(project, month=5).colour) == (
+        15, Colour.YELLOW,
+    )
+
+
+def test_red_problem_threshold_comes_from_the_regions_rules(county):
+    with scopes_disabled():
+        ReportingRules.objects.create(region=county, red_problem_overdue_days=10)
+    project = make_project(county, ytd="600", problems=[(11, "registered")])
+    recompute(YEAR, MONTH, region=county, today=TODAY)
+    assert colour_of(project).colour == Colour.RED
 
 
 def test_yellow_two_months_running_turns_red(county):

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.usefixtures("unscoped")
 TODAY = timezone.localdate()
 YESTERDAY = TODAY - datetime.timedelta(days=1)
 TOMORROW = TODAY + datetime.timedelta(days=1)
+# What a suspension needs besides its date and summary (see tests/test_suspension.py).
+SUSPENSION = {"reason_code": "environment", "expected_resume_on": TODAY + datetime.timedelta(days=90)}
 
 
 def _messages(error: ValidationError) -> dict[str, list[str]]:
@@ -163,7 +165,7 @@ def test_it_signs_once_owner_and_credit_code_are_known(signed_ready, cast):
 def test_suspend_then_resume_returns_to_the_stage_it_left(cast):
     materials, by = cast.projects.materials, cast.users.coordinator
 
-    materials.suspend(on=datetime.date(2025, 1, 10), reason="环保督察停工", by=by)
+    materials.suspend(on=datetime.date(2025, 1, 10), reason="环保督察停工", by=by, **SUSPENSION)
     suspended = reload(materials)
     materials.resume(on=datetime.date(2025, 3, 1), by=by, note="整改完成")
 
@@ -189,7 +191,7 @@ def test_suspend_then_resume_returns_to_the_stage_it_left(cast):
 
 def test_a_suspended_project_cannot_advance_until_resumed(cast):
     materials = cast.projects.materials
-    materials.suspend(on=YESTERDAY, reason="资金未到位", by=cast.users.coordinator)
+    materials.suspend(on=YESTERDAY, reason="资金未到位", by=cast.users.coordinator, **SUSPENSION)
 
     with pytest.raises(ValidationError) as error:
         materials.advance(Stage.COMPLETED, on=YESTERDAY, by=cast.users.coordinator)
@@ -201,7 +203,7 @@ def test_a_suspended_project_cannot_advance_until_resumed(cast):
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_suspend_requires_a_reason(cast, reason):
     with pytest.raises(ValidationError) as error:
-        cast.projects.materials.suspend(on=YESTERDAY, reason=reason, by=cast.users.coordinator)
+        cast.projects.materials.suspend(on=YESTERDAY, reason=reason, by=cast.users.coordinator, **SUSPENSION)
 
     assert _messages(error.value) == {"reason": ["请填写原因。"]}
     assert reload(cast.projects.materials).stage == Stage.CONSTRUCTION
@@ -211,9 +213,9 @@ def test_it_cannot_suspend_twice_nor_resume_what_is_not_suspended(cast):
     materials, by = cast.projects.materials, cast.users.coordinator
     with pytest.raises(ValidationError) as not_suspended:
         materials.resume(on=YESTERDAY, by=by)
-    materials.suspend(on=YESTERDAY, reason="停工", by=by)
+    materials.suspend(on=YESTERDAY, reason="停工", by=by, **SUSPENSION)
     with pytest.raises(ValidationError) as twice:
-        materials.suspend(on=YESTERDAY, reason="再次停工", by=by)
+        materials.suspend(on=YESTERDAY, reason="再次停工", by=by, **SUSPENSION)
 
     assert not_suspended.value.messages == ["只有暂停的项目可以恢复。"]
     assert twice.value.messages == ["项目已处于暂停状态。"]
@@ -222,7 +224,7 @@ def test_it_cannot_suspend_twice_nor_resume_what_is_not_suspended(cast):
 
 def test_it_cannot_resume_before_the_suspension_date(cast):
     materials, by = cast.projects.materials, cast.users.coordinator
-    materials.suspend(on=datetime.date(2025, 5, 1), reason="停工", by=by)
+    materials.suspend(on=datetime.date(2025, 5, 1), reason="停工", by=by, **SUSPENSION)
 
     with pytest.raises(ValidationError) as error:
         materials.resume(on=datetime.date(2025, 4, 1), by=by)
@@ -246,7 +248,7 @@ def test_a_terminated_project_cannot_advance_suspend_or_terminate_again(cast):
     with pytest.raises(ValidationError) as advance:
         materials.advance(Stage.COMPLETED, on=YESTERDAY, by=by)
     with pytest.raises(ValidationError) as suspend:
-        materials.suspend(on=YESTERDAY, reason="x", by=by)
+        materials.suspend(on=YESTERDAY, reason="x", by=by, **SUSPENSION)
     with pytest.raises(ValidationError) as again:
         materials.terminate(on=YESTERDAY, reason="x", by=by)
 
@@ -265,7 +267,7 @@ def test_a_terminated_project_cannot_advance_suspend_or_terminate_again(cast):
 
 def test_terminating_a_suspended_project_remembers_the_stage_before_the_suspension(cast):
     materials, by = cast.projects.materials, cast.users.coordinator
-    materials.suspend(on=YESTERDAY, reason="停工", by=by)
+    materials.suspend(on=YESTERDAY, reason="停工", by=by, **SUSPENSION)
 
     materials.terminate(on=TODAY, reason="企业撤资", by=by)
 
@@ -368,7 +370,7 @@ def test_clean_requires_the_dates_of_every_stage_already_reached(cast):
 
 def test_clean_holds_a_suspended_project_to_the_stage_it_left(cast):
     materials = cast.projects.materials
-    materials.suspend(on=YESTERDAY, reason="停工", by=cast.users.coordinator)
+    materials.suspend(on=YESTERDAY, reason="停工", by=cast.users.coordinator, **SUSPENSION)
     materials.started_on = None
 
     assert _clean_errors(materials) == {"started_on": ["项目处于“在建”阶段，须填写实际开工日期。"]}

@@ -6,6 +6,7 @@ outside every 交城县 user's region. Outside the region is 404 for everyone, e
 writes; a read-only role writing is 403; a method the URL does not take is 405.
 """
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 from io import BytesIO
@@ -19,7 +20,9 @@ from django_scopes import scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
 from PIL import Image
 
-from projects.models import Project, StageChange
+from approvals.models import ApprovalItem
+from problems.models import Problem, ProblemEvent
+from projects.models import ChangeRequest, PlanBaseline, Project, StageChange
 from reports import colours
 from reports.models import (
     BulkUpload,
@@ -176,6 +179,74 @@ TABLE = [
     Row("reports:bulk_discard", "POST", 302, 302, 403, obj="upload"),
     Row("reports:bulk_discard", "POST", 302, 404, 404, obj="other upload"),
     Row("reports:bulk_discard", "GET", 302, 405, 405, obj="upload"),
+    # Problems (挂号销号): raise on own projects, act by role and department.
+    Row("problems:list", "GET", 302, 200, 200),
+    Row("problems:list", "POST", 302, 405, 405),
+    Row("problems:export", "GET", 302, 200, 200, kwargs=XLSX),
+    Row("problems:export", "GET", 302, 200, 200, kwargs=CSV),
+    Row("problems:export", "POST", 302, 405, 405, kwargs=XLSX),
+    Row("problems:create", "GET", 302, 200, 403, obj="own", overrides={"leader": 200}),
+    Row("problems:create", "POST", 302, 400, 403, obj="own", overrides={"leader": 400}),  # empty form
+    Row("problems:create", "GET", 302, 404, 404, obj="other"),
+    Row("problems:create", "POST", 302, 404, 404, obj="other"),
+    Row("problems:create", "PUT", 302, 405, 405, obj="own"),
+    Row("problems:detail", "GET", 302, 200, 200, obj="problem"),
+    Row("problems:detail", "GET", 302, 404, 404, obj="other problem"),
+    Row("problems:detail", "POST", 302, 405, 405, obj="problem"),
+    Row("problems:act", "POST", 302, 400, 403, obj="problem", overrides={"handler": 400}),  # no action chosen
+    Row("problems:act", "POST", 302, 404, 404, obj="other problem"),
+    Row("problems:act", "GET", 302, 405, 405, obj="problem"),
+    Row("problems:attachment", "GET", 302, 200, 200, obj="attachment"),
+    Row("problems:attachment", "GET", 302, 404, 404, obj="other attachment"),
+    Row("problems:attachment", "POST", 302, 405, 405, obj="attachment"),
+    Row("problems:rules", "GET", 302, 200, 403),
+    Row("problems:rules", "POST", 302, 400, 403),  # no action chosen
+    Row("problems:rules", "PUT", 302, 405, 405),
+    # Approval items (前期手续): handlers edit their department's items.
+    Row("approvals:list", "GET", 302, 200, 200, overrides={"enterprise": 403}),
+    Row("approvals:list", "POST", 302, 405, 405),
+    Row("approvals:export", "GET", 302, 200, 200, kwargs=XLSX, overrides={"enterprise": 403}),
+    Row("approvals:export", "GET", 302, 200, 200, kwargs=CSV, overrides={"enterprise": 403}),
+    Row("approvals:export", "POST", 302, 405, 405, kwargs=XLSX),
+    Row("approvals:stats", "GET", 302, 200, 200, overrides={"enterprise": 403}),
+    Row("approvals:stats", "POST", 302, 405, 405),
+    Row("approvals:project", "GET", 302, 200, 200, obj="own"),
+    Row("approvals:project", "GET", 302, 404, 404, obj="other"),
+    Row("approvals:project", "POST", 302, 405, 405, obj="own"),
+    Row("approvals:apply_template", "POST", 302, 400, 403, obj="own"),  # no template chosen
+    Row("approvals:apply_template", "POST", 302, 404, 404, obj="other"),
+    Row("approvals:apply_template", "GET", 302, 405, 405, obj="own"),
+    Row("approvals:item_edit", "GET", 302, 200, 403, obj="approval", overrides={"handler": 200}),
+    Row("approvals:item_edit", "POST", 302, 400, 403, obj="approval", overrides={"handler": 400}),  # empty form
+    Row("approvals:item_edit", "GET", 302, 200, 403, obj="drc approval"),  # another department's: handler 403
+    Row("approvals:item_edit", "POST", 302, 400, 403, obj="drc approval"),
+    Row("approvals:item_edit", "GET", 302, 404, 404, obj="other approval"),
+    Row("approvals:item_edit", "POST", 302, 404, 404, obj="other approval"),
+    Row("approvals:item_edit", "PUT", 302, 405, 405, obj="approval"),
+    # Change control and suspensions.
+    Row("projects:approve_plan", "POST", 302, 302, 403, obj="own"),
+    Row("projects:approve_plan", "POST", 302, 404, 404, obj="other"),
+    Row("projects:approve_plan", "GET", 302, 405, 405, obj="own"),
+    Row("projects:change_request", "GET", 302, 200, 403, obj="approved", overrides={"reporter": 200}),
+    Row("projects:change_request", "POST", 302, 400, 403, obj="approved", overrides={"reporter": 400}),
+    Row("projects:change_request", "GET", 302, 404, 404, obj="other"),
+    Row("projects:change_request", "POST", 302, 404, 404, obj="other"),
+    Row("projects:change_request", "PUT", 302, 405, 405, obj="approved"),
+    Row("projects:change_requests", "GET", 302, 200, 403),
+    Row("projects:change_requests", "POST", 302, 405, 405),
+    Row("projects:change_approve", "POST", 302, 302, 403, obj="change"),
+    Row("projects:change_approve", "POST", 302, 404, 404, obj="other change"),
+    Row("projects:change_approve", "GET", 302, 405, 405, obj="change"),
+    Row("projects:change_reject", "POST", 302, 400, 403, obj="change"),  # no note
+    Row("projects:change_reject", "POST", 302, 404, 404, obj="other change"),
+    Row("projects:change_reject", "GET", 302, 405, 405, obj="change"),
+    Row("projects:suspensions", "GET", 302, 200, 403, overrides={"leader": 200}),
+    Row("projects:suspensions", "POST", 302, 405, 405),
+    Row("projects:suspension_confirm", "GET", 302, 200, 403, obj="own"),
+    Row("projects:suspension_confirm", "POST", 302, 400, 403, obj="own"),  # empty form, not suspended
+    Row("projects:suspension_confirm", "GET", 302, 404, 404, obj="other"),
+    Row("projects:suspension_confirm", "POST", 302, 404, 404, obj="other"),
+    Row("projects:suspension_confirm", "PUT", 302, 405, 405, obj="own"),
     # Only staff reach the admin; everyone else is sent to the admin's own login page.
     Row("admin:index", "GET", 302, 302, 302, overrides={"admin": 200}, login_redirect=False),
 ]
@@ -187,6 +258,8 @@ WRITES = {
     ("reports:photo_delete", "POST"): lambda cast: not ReportPhoto._base_manager.filter(pk=cast.reporting.photo.pk),
     ("reports:period_close", "POST"): lambda cast: Period._base_manager.get(region=cast.region, **THIS_MONTH).is_closed,
     ("reports:bulk_discard", "POST"): lambda cast: BulkUpload._base_manager.get().status == BulkUpload.Status.DISCARDED,
+    ("projects:approve_plan", "POST"): lambda cast: reload(cast.projects.materials).plan_approved_at is not None,
+    ("projects:change_approve", "POST"): lambda cast: ChangeRequest._base_manager.get().status == "approved",
 }
 
 
@@ -245,7 +318,103 @@ OBJECTS = {
     "other colour": lambda cast: _reporting(cast).other_colour.pk,
     "upload": lambda cast: _bulk_upload(cast.region).pk,
     "other upload": lambda cast: _bulk_upload(cast.regions.xiaodian).pk,
+    "problem": lambda cast: _problems(cast).own.pk,
+    "other problem": lambda cast: _problems(cast).other.pk,
+    "attachment": lambda cast: _problems(cast).own_event.pk,
+    "other attachment": lambda cast: _problems(cast).other_event.pk,
+    "approval": lambda cast: _approvals(cast).land.pk,
+    "drc approval": lambda cast: _approvals(cast).drc.pk,
+    "other approval": lambda cast: _approvals(cast).other.pk,
+    "approved": lambda cast: _approved(cast).pk,
+    "change": lambda cast: _change(_approved(cast), cast.users.reporter).pk,
+    "other change": lambda cast: (
+        _change(_plan_approved(cast.projects.xiaodian, cast.users.outsider), cast.users.outsider).pk
+    ),
 }
+
+
+def _problems(cast) -> SimpleNamespace:
+    if not hasattr(cast, "problems"):
+        deadline = datetime.date.today() + datetime.timedelta(days=10)
+        with scopes_disabled():
+            own = Problem.objects.create(
+                project=cast.projects.materials,
+                category="land",
+                description="用地指标未落实",
+                department=cast.departments.land,
+                deadline=deadline,
+            )
+            other = Problem.objects.create(
+                project=cast.projects.xiaodian,
+                category="land",
+                description="用地指标未落实",
+                department=cast.departments.xiaodian_drc,
+                deadline=deadline,
+            )
+            cast.problems = SimpleNamespace(own=own, other=other, own_event=_event(own), other_event=_event(other))
+    return cast.problems
+
+
+def _event(problem) -> ProblemEvent:
+    return ProblemEvent.objects.create(
+        problem=problem, action="accept", attachment=SimpleUploadedFile("批复.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
+
+
+def _approvals(cast) -> SimpleNamespace:
+    if not hasattr(cast, "approvals"):
+        with scopes_disabled():
+            cast.approvals = SimpleNamespace(
+                land=ApprovalItem.objects.create(
+                    project=cast.projects.materials,
+                    kind="land_preview",
+                    name="用地预审与选址意见书",
+                    department=cast.departments.land,
+                    status="in_progress",
+                    applied_on=datetime.date(2026, 9, 18),
+                    promised_days=10,
+                    statutory_days=20,
+                ),
+                drc=ApprovalItem.objects.create(
+                    project=cast.projects.materials,
+                    kind="project_approval",
+                    name="立项备案",
+                    department=cast.departments.drc,
+                    promised_days=1,
+                    statutory_days=3,
+                ),
+                other=ApprovalItem.objects.create(
+                    project=cast.projects.xiaodian,
+                    kind="project_approval",
+                    name="立项备案",
+                    department=cast.departments.xiaodian_drc,
+                    promised_days=1,
+                    statutory_days=3,
+                ),
+            )
+    return cast.approvals
+
+
+def _plan_approved(project, by):
+    with scopes_disabled():
+        if project.planned_start_on is None:
+            Project.objects.filter(pk=project.pk).update(planned_start_on=datetime.date(2025, 3, 1))
+            project.refresh_from_db()
+        if not reload(project).plan_approved_at:
+            project.approve_plan(by=by)
+    return project
+
+
+def _approved(cast):
+    with scopes_disabled():
+        cast.users.reporter.reported_projects.add(cast.projects.materials)
+    return _plan_approved(cast.projects.materials, cast.users.coordinator)
+
+
+def _change(project, by):
+    with scopes_disabled():
+        pending = ChangeRequest.objects.filter(project=project, status="pending").first()
+        return pending or project.request_change("planned_start_on", datetime.date(2025, 6, 1), "征地延期", by=by)
 
 
 def _bulk_upload(region) -> BulkUpload:
@@ -277,6 +446,11 @@ def _snapshot() -> tuple:
             ReportingRules.objects.count(),
             ScheduleCurve.objects.count(),
             sorted(BulkUpload.objects.values_list("pk", "status")),
+            sorted(Problem.objects.values_list("pk", "status", "level")),
+            ProblemEvent.objects.count(),
+            sorted(ApprovalItem.objects.values_list("pk", "status", "applied_on", "approved_on", "department_id")),
+            sorted(ChangeRequest.objects.values_list("pk", "status")),
+            PlanBaseline.objects.count(),
         )
 
 

@@ -464,7 +464,15 @@ def test_coordinator_moves_a_stage_on_the_stage_page(cast, client_for):
             [],
         ),
         ({"action": "advance", "to": "construction", "on": ""}, {"on": ["请填写日期。"]}, []),
-        ({"action": "suspend", "on": "2025-01-01"}, {"reason": ["请填写原因。"]}, []),
+        (
+            {"action": "suspend", "on": "2025-01-01"},
+            {
+                "reason": ["请填写原因。"],
+                "reason_code": ["请选择暂停原因。"],
+                "expected_resume_on": ["请填写预计恢复日期。"],
+            },
+            [],
+        ),
         ({"action": "terminate", "on": "2025-01-01"}, {"reason": ["请填写原因。"]}, []),
         ({"action": "resume", "on": "2025-01-01"}, {}, ["只有暂停的项目可以恢复。"]),
         ({"action": "correct", "to": "signed"}, {"reason": ["请填写原因。"]}, []),
@@ -499,7 +507,11 @@ def test_a_refused_stage_move_shows_why_and_changes_nothing(cast, client_for, da
 def test_suspend_and_resume_on_the_stage_page_return_to_the_stage_left(cast, client_for):
     client, materials = client_for(cast.users.coordinator), cast.projects.materials
 
-    suspended = _stage(client, materials, action="suspend", on="2025-01-10", reason="环保督察")
+    resume_on = str(TODAY + datetime.timedelta(days=60))
+    suspended = _stage(
+        client, materials, action="suspend", on="2025-01-10", reason="环保督察",
+        reason_code="environment", expected_resume_on=resume_on,
+    )  # fmt: skip
     resumed = _stage(client, materials, action="resume", on="2025-02-10", reason="整改完毕")
 
     assert (suspended.status_code, resumed.status_code) == (302, 302)
