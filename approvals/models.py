@@ -28,7 +28,7 @@ from simple_history.utils import bulk_create_with_history
 from lib import workdays
 from lib.workdays import Deadline
 from org.models import Department, Role, ancestor_codes
-from projects.models import Category, Project
+from projects.models import Category, Project, project_visibility
 
 PROMISED_OVER_STATUTORY = _("承诺时限不能超过法定时限。")
 
@@ -156,7 +156,7 @@ class ApprovalItemQuerySet(models.QuerySet):
 
     def readable_by(self, user):
         """Every item of the projects the user sees (a project's whole checklist)."""
-        return self.filter(project__in=Project.objects.visible_to(user))
+        return self.filter(project_visibility(user, "project__"))
 
     def editable_by(self, user):
         readable = self.readable_by(user)

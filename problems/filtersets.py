@@ -69,4 +69,5 @@ class ProblemFilterSet(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         # Ties (and the default) by deadline, then by when registered: a stable page order.
-        return queryset if self.form.cleaned_data.get("sort") else queryset.order_by("deadline", "pk")
+        chosen = list(self.form.cleaned_data.get("sort") or [])
+        return queryset.order_by(*chosen, "deadline", "pk")

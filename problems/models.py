@@ -11,13 +11,14 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 from simple_history.models import HistoricalRecords
 
 from org.models import Department, Region, Role
-from projects.models import Project
+from projects.models import Project, project_visibility
 
 
 def today() -> datetime.date:
@@ -114,8 +115,11 @@ class EscalationRules(models.Model):
 
 class ProblemQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Region subtree; a department handler sees its department's problems; an enterprise its own projects'."""
-        visible = self.filter(project__in=Project.objects.visible_to(user))
+        """Region subtree; a department handler sees its department's problems. Enterprises see none: they
+        follow their own requests, which show status and resolution, never the internal file."""
+        if user.role == Role.ENTERPRISE:
+            return self.none()
+        visible = self.filter(project_visibility(user, "project__"))
         if user.role == "handler":
             visible = visible.filter(department_id=user.department_id)
         return visible
@@ -217,9 +221,7 @@ class Problem(models.Model):
             return False
         if user.role == Role.HANDLER:
             return user.department_id == self.department_id
-        if user.role == Role.ENTERPRISE:
-            return bool(user.credit_code) and self.project.credit_code == user.credit_code
-        return True
+        return user.role != Role.ENTERPRISE
 
     def may(self, user, action: str) -> bool:
         """Make a move: the department's handlers work the problem, the key-project office also confirms or returns."""
@@ -282,7 +284,21 @@ class Problem(models.Model):
         self._history_user = by
         self.save()
         self._recolour()
+        if action == "strike_off":
+            self._tell_the_enterprise()
         return self.record(action, by, note, old, attachment)
+
+    def _tell_the_enterprise(self) -> None:
+        """A problem that came from an enterprise's request: the enterprise learns it was resolved."""
+        request = EnterpriseRequest._base_manager.filter(problem=self).select_related("submitted_by").first()
+        if request:
+            from lib.notify import notify
+
+            text = _("您提出的诉求“%(subject)s”已办结销号：%(resolution)s") % {
+                "subject": request.subject, "resolution": self.resolution or "—",
+            }
+            url = reverse("problems:request_detail", args=[request.pk])
+            notify([request.submitted_by], text, url, kind="request_resolved")
 
     def strike_off(self, by, note: str = "", attachment=None) -> "ProblemEvent":
         return self.act("strike_off", by, note, attachment)

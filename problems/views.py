@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from lib.export import FORMATS, export_response
 from org.models import User
-from projects.models import Project
+from projects.models import Project, project_visibility
 from reports.forms import add_model_errors
 from reports.models import MonthlyReport, nearest
 
@@ -45,10 +45,12 @@ def _may_set_rules(user: User) -> bool:
 
 
 def _get_problem(request, pk: int) -> Problem:
-    """A problem: outside the user's subtree (or another company's project) 404; a handler of another department 403."""
+    """A problem: outside the user's subtree (or any problem for an enterprise) 404; another department's 403."""
     queryset = Problem.objects.select_related(
         "project__region", "department", "leader", "raised_by", "source_report"
-    ).filter(project__in=Project.objects.visible_to(request.user))
+    ).filter(project_visibility(request.user, "project__"))
+    if request.user.is_enterprise:
+        queryset = queryset.none()  # enterprises follow their requests, never the internal file
     problem = get_object_or_404(queryset, pk=pk)
     _require(problem.may_read(request.user))
     return problem

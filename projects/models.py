@@ -164,15 +164,23 @@ class ChainTag(models.Model):
         return self.name
 
 
+def project_visibility(user, prefix: str = "") -> Q:
+    """The one rule for who sees which project, as lookups through ``prefix`` ("project__" from a child row).
+
+    Rows that hang off projects filter with it directly instead of ``project__in=<projects>``: SQLite
+    would otherwise start from every visible project (20,000 for a province) before the child rows.
+    """
+    if user.region_id is None:
+        return Q() if user.is_superuser else Q(pk__in=[])
+    visible = Q(**{f"{prefix}region__path__startswith": user.region.path})
+    if user.is_enterprise:
+        visible &= Q(**{f"{prefix}credit_code": user.credit_code})
+    return visible
+
+
 class ProjectQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The one rule for who sees which project."""
-        if user.region_id is None:
-            return self if user.is_superuser else self.none()
-        qs = self.filter(region__path__startswith=user.region.path)
-        if user.is_enterprise:
-            qs = qs.filter(credit_code=user.credit_code)
-        return qs
+        return self.filter(project_visibility(user))
 
     def editable_by(self, user):
         return self.visible_to(user) if user.can_edit_projects else self.none()

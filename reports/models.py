@@ -23,7 +23,7 @@ from django_scopes import ScopedManager
 from simple_history.models import HistoricalRecords
 
 from org.models import Region, ancestor_codes
-from projects.models import MONEY, Project
+from projects.models import MONEY, Project, project_visibility
 
 HUNDRED = Decimal("100")
 
@@ -207,7 +207,7 @@ class ReportStatus(models.TextChoices):
 
 class MonthlyReportQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(project__in=Project.objects.visible_to(user))
+        return self.filter(project_visibility(user, "project__"))
 
     def approved(self):
         return self.filter(status=ReportStatus.APPROVED)
@@ -477,7 +477,7 @@ class Colour(models.TextChoices):
 
 class ProjectColourQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(project__in=Project.objects.visible_to(user))
+        return self.filter(project_visibility(user, "project__"))
 
 
 class ProjectColour(models.Model):

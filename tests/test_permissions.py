@@ -21,7 +21,8 @@ from django_scopes.exceptions import ScopeError
 from PIL import Image
 
 from approvals.models import ApprovalItem
-from problems.models import Problem, ProblemEvent
+from org.models import User
+from problems.models import EnterpriseRequest, Problem, ProblemEvent
 from projects.models import ChangeRequest, PlanBaseline, Project, StageChange
 from reports import colours
 from reports.models import (
@@ -36,7 +37,7 @@ from reports.models import (
     ScheduleCurve,
 )
 
-from .conftest import COUNTY_ROLES, EDITOR_ROLES, login_client, reload
+from .conftest import COUNTY_ROLES, EDITOR_ROLES, XIAODIAN_CODE, login_client, reload
 
 ANONYMOUS = "anonymous"
 AUDIENCES = [ANONYMOUS, *COUNTY_ROLES]
@@ -190,18 +191,35 @@ TABLE = [
     Row("problems:create", "GET", 302, 404, 404, obj="other"),
     Row("problems:create", "POST", 302, 404, 404, obj="other"),
     Row("problems:create", "PUT", 302, 405, 405, obj="own"),
-    Row("problems:detail", "GET", 302, 200, 200, obj="problem"),
+    Row("problems:detail", "GET", 302, 200, 200, obj="problem", overrides={"enterprise": 404}),  # via requests only
     Row("problems:detail", "GET", 302, 404, 404, obj="other problem"),
     Row("problems:detail", "POST", 302, 405, 405, obj="problem"),
-    Row("problems:act", "POST", 302, 400, 403, obj="problem", overrides={"handler": 400}),  # no action chosen
+    Row("problems:act", "POST", 302, 400, 403, obj="problem", overrides={"handler": 400, "enterprise": 404}),
     Row("problems:act", "POST", 302, 404, 404, obj="other problem"),
     Row("problems:act", "GET", 302, 405, 405, obj="problem"),
-    Row("problems:attachment", "GET", 302, 200, 200, obj="attachment"),
+    Row("problems:attachment", "GET", 302, 200, 200, obj="attachment", overrides={"enterprise": 404}),
     Row("problems:attachment", "GET", 302, 404, 404, obj="other attachment"),
     Row("problems:attachment", "POST", 302, 405, 405, obj="attachment"),
     Row("problems:rules", "GET", 302, 200, 403),
     Row("problems:rules", "POST", 302, 400, 403),  # no action chosen
     Row("problems:rules", "PUT", 302, 405, 405),
+    # The department inbox and the enterprise channel (企业诉求直通车).
+    Row("problems:inbox", "GET", 302, 200, 403, overrides={"handler": 200}),
+    Row("problems:inbox", "POST", 302, 405, 405),
+    Row("problems:requests", "GET", 302, 200, 403, overrides={"enterprise": 200}),
+    Row("problems:requests", "POST", 302, 405, 405),
+    Row("problems:request_create", "GET", 302, 403, 403, overrides={"enterprise": 200}),
+    Row("problems:request_create", "POST", 302, 403, 403, overrides={"enterprise": 400}),  # empty form
+    Row("problems:request_create", "PUT", 302, 405, 405),
+    Row("problems:request_detail", "GET", 302, 200, 403, obj="request", overrides={"enterprise": 200}),
+    Row("problems:request_detail", "GET", 302, 404, 404, obj="other request"),
+    Row("problems:request_detail", "POST", 302, 405, 405, obj="request"),
+    Row("problems:request_answer", "POST", 302, 400, 403, obj="request"),  # no reply
+    Row("problems:request_answer", "POST", 302, 404, 404, obj="other request"),
+    Row("problems:request_answer", "GET", 302, 405, 405, obj="request"),
+    Row("problems:request_convert", "POST", 302, 400, 403, obj="request"),  # empty form
+    Row("problems:request_convert", "POST", 302, 404, 404, obj="other request"),
+    Row("problems:request_convert", "GET", 302, 405, 405, obj="request"),
     # Approval items (前期手续): handlers edit their department's items.
     Row("approvals:list", "GET", 302, 200, 200, overrides={"enterprise": 403}),
     Row("approvals:list", "POST", 302, 405, 405),
@@ -322,6 +340,8 @@ OBJECTS = {
     "other problem": lambda cast: _problems(cast).other.pk,
     "attachment": lambda cast: _problems(cast).own_event.pk,
     "other attachment": lambda cast: _problems(cast).other_event.pk,
+    "request": lambda cast: _requests(cast).own.pk,
+    "other request": lambda cast: _requests(cast).other.pk,
     "approval": lambda cast: _approvals(cast).land.pk,
     "drc approval": lambda cast: _approvals(cast).drc.pk,
     "other approval": lambda cast: _approvals(cast).other.pk,
@@ -359,6 +379,33 @@ def _event(problem) -> ProblemEvent:
     return ProblemEvent.objects.create(
         problem=problem, action="accept", attachment=SimpleUploadedFile("批复.pdf", b"%PDF-1.4\n%%EOF\n")
     )
+
+
+def _requests(cast) -> SimpleNamespace:
+    if not hasattr(cast, "requests"):
+        with scopes_disabled():
+            outsider = User.objects.create_user(
+                "xd_enterprise", role="enterprise", region=cast.regions.xiaodian, credit_code=XIAODIAN_CODE
+            )
+            cast.requests = SimpleNamespace(
+                own=EnterpriseRequest.objects.create(
+                    submitted_by=cast.users.enterprise,
+                    project=cast.projects.materials,
+                    region=cast.region,
+                    category="land",
+                    subject="用地",
+                    text="用地指标",
+                ),
+                other=EnterpriseRequest.objects.create(
+                    submitted_by=outsider,
+                    project=cast.projects.xiaodian,
+                    region=cast.regions.xiaodian,
+                    category="land",
+                    subject="用地",
+                    text="用地指标",
+                ),
+            )
+    return cast.requests
 
 
 def _approvals(cast) -> SimpleNamespace:
@@ -447,6 +494,7 @@ def _snapshot() -> tuple:
             ScheduleCurve.objects.count(),
             sorted(BulkUpload.objects.values_list("pk", "status")),
             sorted(Problem.objects.values_list("pk", "status", "level")),
+            sorted(EnterpriseRequest.objects.values_list("pk", "state", "reply", "problem")),
             ProblemEvent.objects.count(),
             sorted(ApprovalItem.objects.values_list("pk", "status", "applied_on", "approved_on", "department_id")),
             sorted(ChangeRequest.objects.values_list("pk", "status")),

@@ -737,7 +737,7 @@ def test_a_refused_attachment_is_shown_on_its_form_and_nothing_moves(cast, clien
         ("leader", "accept", Status.REGISTERED, 403),
         ("promoter", "accept", Status.REGISTERED, 403),
         ("reporter", "accept", Status.REGISTERED, 403),
-        ("enterprise", "accept", Status.REGISTERED, 403),
+        ("enterprise", "accept", Status.REGISTERED, 404),  # enterprises never reach the internal file
         ("outsider", "accept", Status.REGISTERED, 404),
     ],
 )
@@ -763,11 +763,11 @@ def test_a_problem_page_is_not_found_outside_the_region_and_forbidden_to_another
     assert client_for(getattr(people.users, user)).get(detail_url(problem)).status_code == status
 
 
-def test_an_enterprise_reads_the_problems_of_its_own_project_only(cast, client_for):
+def test_an_enterprise_never_opens_the_internal_problem_file_even_of_its_own_project(cast, client_for):
     own, road = make_problem(cast), make_problem(cast, project=cast.projects.road)
     client = client_for(cast.users.enterprise)
 
-    assert (client.get(detail_url(own)).status_code, client.get(detail_url(road)).status_code) == (200, 404)
+    assert (client.get(detail_url(own)).status_code, client.get(detail_url(road)).status_code) == (404, 404)
 
 
 def test_an_attachment_is_served_through_the_access_check(people, client_for):
@@ -836,7 +836,7 @@ def listed(people):
         ({"q": "道路"}, ["征拆未完成"]),  # the project's name
         ({"region": "zone"}, ["已解决的供电", "用地逾期", "资金缺口"]),  # the graphite plant lies in the zone
         ({"sort": "-deadline"}, ["资金缺口", "征拆未完成", "用地逾期", "已解决的供电"]),
-        ({"status": "open", "sort": "-level"}, ["用地逾期", "资金缺口", "征拆未完成"]),
+        ({"status": "open", "sort": "-level"}, ["用地逾期", "征拆未完成", "资金缺口"]),  # ties by deadline
     ],
 )
 def test_the_list_filters_and_sorts(listed, client_for, params, expected):
@@ -866,7 +866,7 @@ def test_the_list_is_ordered_by_deadline_and_flags_the_overdue(listed, client_fo
         ("city_coordinator", {"用地逾期", "资金缺口", "征拆未完成", "已解决的供电", "文水审批"}),
         ("handler", {"用地逾期", "资金缺口", "已解决的供电"}),  # the land department's only
         ("other_handler", {"征拆未完成"}),
-        ("enterprise", {"用地逾期", "资金缺口", "已解决的供电"}),  # its own project's
+        ("enterprise", set()),  # enterprises follow their requests instead
         ("outsider", {"小店环评"}),
     ],
 )

@@ -535,3 +535,23 @@ def test_the_detail_page_query_count(cast, channel):
     # 1 session, 2 user, 3 region, 4 the request with project, submitter, replier, problem, department and
     # leader, 5 unread notifications, 6-8 session expiry.
     assert len(queries) == 8
+
+
+def test_the_enterprise_is_told_when_its_converted_problem_is_struck_off(cast):
+    from problems.models import EnterpriseRequest, Problem
+
+    with scopes_disabled():
+        problem = Problem.objects.create(
+            project=cast.projects.materials, category="land", description="用地指标未落实",
+            department=cast.departments.land, deadline=datetime.date.today(), status="proposed",
+            resolution="已调剂用地指标",
+        )
+        request = EnterpriseRequest.objects.create(
+            submitted_by=cast.users.enterprise, project=cast.projects.materials, region=cast.region,
+            category="land", subject="用地指标", text="用地指标未落实", state="converted", problem=problem,
+        )
+        problem.strike_off(by=cast.users.coordinator)
+        message = Notification.objects.get(user=cast.users.enterprise)
+    assert (message.text, message.url, message.kind) == (
+        "您提出的诉求“用地指标”已办结销号：已调剂用地指标", f"/problems/requests/{request.pk}/", "request_resolved",
+    )

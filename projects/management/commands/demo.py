@@ -296,6 +296,13 @@ STOP_REASONS = {
         "经评估不具备实施条件，予以终止。",
     ],
 }
+# The reason category of each suspension text above.
+SUSPENSION_CODES = {
+    "企业资金链紧张，项目暂缓实施。": "funding",
+    "用地手续尚未落实，暂停推进。": "land",
+    "环评需重新报批，暂停施工。": "environment",
+    "市场行情变化，企业调整投资计划。": "market",
+}
 # Days from the step before to this step (range), and how far before/after 1 January the last event lies.
 STEP_GAPS = {
     Stage.RESERVE: (30, 200),
@@ -844,6 +851,11 @@ def _timeline(world: World, rng: random.Random, project: Project, reached: str) 
         day = last - datetime.timedelta(days=rng.randint(30, 400))
     else:
         day = last
+    if project.stage == Stage.SUSPENDED:
+        # Some confirmed this quarter, some not yet: the quarterly flag shows on a few.
+        project.suspension_reason_code = SUSPENSION_CODES[project.stop_reason]
+        project.expected_resume_on = world.today + datetime.timedelta(days=rng.randint(45, 270))
+        project.suspension_confirmed_on = max(last, world.today - datetime.timedelta(days=rng.randint(0, 150)))
     for step in reversed(steps):
         actual, planned = STEP_DATES[step]
         setattr(project, actual, day)
