@@ -161,6 +161,7 @@ def test_request_converted_resolved_struck_off_and_seen_by_the_enterprise(page, 
     # The land bureau's handler sees it in the department inbox, accepts it and proposes the resolution.
     login(page, "handler")
     page.click("nav >> text=部门待办")
+    page.wait_for_url("**/problems/inbox/**")
     rows = page.get_by_test_id("problem-row")
     assert rows.count() == 1
     assert PROJECT in rows.first.inner_text()
