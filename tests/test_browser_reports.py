@@ -140,6 +140,8 @@ def test_report_returned_fixed_approved_and_the_colour_turns_blue(page, county, 
     page.click("[data-testid=submit]")
     page.wait_for_selector("text=已提交，等待重点办审核")
     assert page.get_by_test_id("report-status").inner_text() == "已提交"
+    # The photo is served through the access check: wait until the browser has decoded it.
+    page.wait_for_function("() => document.querySelector('[data-testid=photos] img')?.naturalWidth > 0")
     assert page.locator("[data-testid=photos] img").evaluate("img => img.naturalWidth") == 320
     shot(page, "reports-03-submitted")
     logout(page)
