@@ -284,3 +284,32 @@ def _projects(regions, departments, tags, users) -> SimpleNamespace:
         signed_on=datetime.date(2024, 8, 8),
     )
     return SimpleNamespace(materials=materials, road=road, hospital=hospital, xiaodian=xiaodian)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in the
+    # test itself are synchronous and safe.
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, settings, tmp_path):
+    """A fresh Chinese-locale browser page on the live server; uploads go to a temporary media folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", base_url=live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -6,9 +6,7 @@ The live server runs on the real clock, so dates are fixed days of November 2026
 overdue flag is checked for its presence, not its count.
 """
 
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django_scopes import scopes_disabled
@@ -19,40 +17,15 @@ from lib import workdays
 from org.models import Department, Region, Role, User
 from projects.models import Project, Stage
 
+from .browser import shot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PASSWORD = "browser-pass-2026"
-CHROMIUM = "/usr/bin/chromium"
 NAME = "交城县年产10万吨高端碳材料项目"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the
-    # test itself are synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"approvals-{name}.png"), full_page=True)
 
 
 def login(page, username: str) -> None:

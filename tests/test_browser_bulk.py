@@ -1,6 +1,5 @@
 """Browser test of 批量填报: download the template, upload a file with an error, then a fixed one, apply."""
 
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,43 +13,16 @@ from projects.models import AnnualPlan, Project, Stage
 from reports.bulk import COLUMNS
 from reports.models import MonthlyReport
 
+from .browser import shot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PASSWORD = "browser-pass-2026"
-CHROMIUM = "/usr/bin/chromium"
 HEADERS = [column.header for column in COLUMNS]
 AMOUNT, PROGRESS = HEADERS.index("本月完成投资（万元）") + 1, HEADERS.index("形象进度") + 1
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the
-    # test itself are synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(
-        viewport={"width": 1440, "height": 900}, locale="zh-CN", base_url=live_server.url, accept_downloads=True
-    )
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

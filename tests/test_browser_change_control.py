@@ -5,9 +5,7 @@ Screenshots go to artifacts/change-*.png.
 """
 
 import datetime
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -17,42 +15,22 @@ from lib.codes import make_credit_code
 from org.models import Notification, Region, Role, User
 from projects.models import ChangeRequest, Milestone, PlanBaseline, Project, Stage, quarter_start
 
+from .browser import shot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+@pytest.fixture
+def page(page):
+    page.on("dialog", lambda dialog: dialog.accept())  # the "approve the plan?" confirmation
+    return page
+
 PASSWORD = "browser-pass-2026"
-CHROMIUM = "/usr/bin/chromium"
 NAME = "交城县年产10万吨高端碳材料项目"
 START, NEW_START = datetime.date(2026, 3, 1), datetime.date(2026, 5, 18)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the
-    # test itself are synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # the "approve the plan?" confirmation
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Screenshots of every problem page go to artifacts/problems-*.png.
 """
 
 import datetime
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,42 +16,16 @@ from org.models import Department, Region, Role, User
 from problems.models import Level, Problem, ProblemEvent, Status
 from projects.models import AnnualPlan, Project, Stage
 
+from .browser import ARTIFACTS, shot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PASSWORD = "browser-pass-2026"
-CHROMIUM = "/usr/bin/chromium"
 NAME = "交城县新材料产业园标准化厂房项目"
 TODAY = timezone.localdate()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the
-    # test itself are synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

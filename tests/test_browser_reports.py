@@ -6,9 +6,7 @@ behind; once 1,150 万元 is approved it is at most 5 points behind in any month
 every reporting page go to artifacts/reports-*.png.
 """
 
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django_scopes import scopes_disabled
@@ -19,42 +17,16 @@ from projects.models import AnnualPlan, Milestone, Project, Stage
 from reports import colours
 from reports.models import Colour, MonthlyReport, ProjectColour, ReportStatus
 
+from .browser import shot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PASSWORD = "browser-pass-2026"
-CHROMIUM = "/usr/bin/chromium"
 YEAR, MONTH = colours.current_month()
 NAME = "交城县新材料产业园标准化厂房项目"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the
-    # test itself are synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ go to artifacts/requests-*.png.
 """
 
 import datetime
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django_scopes import scopes_disabled
@@ -19,11 +17,11 @@ from org.models import Department, Region, Role, User
 from problems.models import EnterpriseRequest, Problem, ProblemEvent, Status
 from projects.models import Project, Stage
 
+from .browser import shot
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PASSWORD = "browser-pass-2026"
-CHROMIUM = "/usr/bin/chromium"
 CODE = make_credit_code("91141122MA0JC0001")
 PROJECT = "华鑫年产5万吨特种石墨项目"
 SUBJECT = "二期项目用地预审迟迟未办结"
@@ -31,32 +29,7 @@ TEXT = "二期项目用地预审材料已于上月提交，至今未出具预审
 RESOLUTION = "已与省自然资源厅会商，用地预审意见已出具（晋自然资预〔2026〕18号）"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the
-    # test itself are synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", base_url=live_server.url)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def _user(username: str, role: str, region: Region, full_name: str, **extra) -> User:
