@@ -23,10 +23,11 @@ run: setup
 	$(PY) manage.py demo --if-empty
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-# Debian's chromium drives the browser tests; Noto CJK renders Chinese in screenshots and PDFs.
+# Debian's chromium drives the browser tests; Noto CJK renders Chinese in screenshots and PDFs;
+# poppler-utils' pdftoppm rasterises a bulletin's first page in its test.
 browser-deps:
-	@command -v chromium >/dev/null && fc-list | grep -q "Noto Sans CJK" || \
-		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk)
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list | grep -q "Noto Sans CJK" || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk poppler-utils)
 
 lint: .venv/.installed
 	$(PY) -m ruff check .

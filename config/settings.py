@@ -70,6 +70,14 @@ INSTALLED_APPS = [
     "reports",
     "problems",
     "approvals",
+    "attraction",
+    "rankings",
+    "batches",
+    "dashboards",
+    "bulletins",
+    "imports",
+    "api",
+    "oc4ids",
 ]
 
 MIDDLEWARE = [

@@ -16,5 +16,13 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("problems/", include("problems.urls")),
     path("approvals/", include("approvals.urls")),
+    path("attraction/", include("attraction.urls")),
+    path("rankings/", include("rankings.urls")),
+    path("batches/", include("batches.urls")),
+    path("dashboard/", include("dashboards.urls")),
+    path("bulletins/", include("bulletins.urls")),
+    path("imports/", include("imports.urls")),
+    path("api/", include("api.urls")),
+    path("oc4ids/", include("oc4ids.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,7 +7,6 @@ writes; a read-only role writing is 403; a method the URL does not take is 405.
 """
 
 import datetime
-from dataclasses import dataclass, field
 from decimal import Decimal
 from io import BytesIO
 from types import SimpleNamespace
@@ -37,39 +36,32 @@ from reports.models import (
     ScheduleCurve,
 )
 
-from .conftest import COUNTY_ROLES, EDITOR_ROLES, XIAODIAN_CODE, login_client, reload
+from .conftest import XIAODIAN_CODE, login_client, reload
+from .permission_rows import (
+    ANONYMOUS,
+    AUDIENCES,
+    CSV,
+    MONTH,
+    REPORTER_AND_LEADER_200,
+    THIS_MONTH,
+    XLSX,
+    YEAR,
+    Row,
+    api,
+    attraction,
+    batches,
+    bulletins,
+    dashboards,
+    imports,
+    oc4ids,
+    rankings,
+)
 
-ANONYMOUS = "anonymous"
-AUDIENCES = [ANONYMOUS, *COUNTY_ROLES]
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    method: str
-    anonymous: int
-    editors: int
-    readers: int
-    obj: str | None = None  # "own" | "other"
-    kwargs: dict = field(default_factory=dict)
-    overrides: dict = field(default_factory=dict)  # role -> status, where one role differs from its group
-    login_redirect: bool = True  # anonymous is sent to the login page
-
-    def expected(self, audience: str) -> int:
-        if audience in self.overrides:
-            return self.overrides[audience]
-        if audience == ANONYMOUS:
-            return self.anonymous
-        return self.editors if audience in EDITOR_ROLES else self.readers
-
-
-XLSX, CSV = {"fmt": "xlsx"}, {"fmt": "csv"}
-YEAR, MONTH = colours.current_month()
-THIS_MONTH = {"year": YEAR, "month": MONTH}
-REPORTER_AND_LEADER_200 = {"reporter": 200, "leader": 200}
+# Apps whose rows live in tests/permission_rows/<app>.py.
+EXTENSIONS = [attraction, rankings, batches, dashboards, bulletins, imports, api, oc4ids]
 
 #   URL name                     method     anon editors readers
-TABLE = [
+CORE_TABLE = [
     Row("home", "GET", 302, 302, 302),
     Row("home", "POST", 302, 405, 405),
     Row("login", "GET", 200, 302, 302, login_redirect=False),
@@ -280,6 +272,10 @@ WRITES = {
     ("projects:change_approve", "POST"): lambda cast: ChangeRequest._base_manager.get().status == "approved",
 }
 
+TABLE = CORE_TABLE + [row for extension in EXTENSIONS for row in extension.ROWS]
+for extension in EXTENSIONS:
+    WRITES.update(extension.WRITES)
+
 
 def _row_id(row: Row) -> str:
     return "-".join(filter(None, [row.method, row.name, row.obj, row.kwargs.get("fmt")]))
@@ -351,6 +347,8 @@ OBJECTS = {
         _change(_plan_approved(cast.projects.xiaodian, cast.users.outsider), cast.users.outsider).pk
     ),
 }
+for extension in EXTENSIONS:
+    OBJECTS.update(extension.OBJECTS)
 
 
 def _problems(cast) -> SimpleNamespace:
@@ -499,6 +497,7 @@ def _snapshot() -> tuple:
             sorted(ApprovalItem.objects.values_list("pk", "status", "applied_on", "approved_on", "department_id")),
             sorted(ChangeRequest.objects.values_list("pk", "status")),
             PlanBaseline.objects.count(),
+            *(extension.snapshot() for extension in EXTENSIONS),
         )
 
 

@@ -16,6 +16,8 @@ missing), then the colours of every month, January first so streaks carry over, 
 
 import datetime
 import functools
+import importlib
+import importlib.util
 import math
 import random
 import unicodedata
@@ -461,6 +463,8 @@ class Command(BaseCommand):
             f"Plus {built.reporters} reporter accounts reporter_<region code>_<n> with the same password."
         )
         self.stdout.write(_colour_line(built))
+        for line in built.extras:
+            self.stdout.write(line)
 
     def _print_accounts(self, users: list[User]) -> None:
         self.stdout.write("")
@@ -498,6 +502,7 @@ class Built:
     month: tuple[int, int]
     colours: dict[str, int]  # this month's shown colour -> projects
     overrides: int
+    extras: list[str] = field(default_factory=list)  # one summary line per app with a demo module
 
 
 def build(project_count: int, years: int) -> Built:
@@ -518,8 +523,25 @@ def build(project_count: int, years: int) -> Built:
     add_reports(world, report_rng, drafts, years, reporters, _coordinators(accounts))
     colour_all_months(world, years)
     overrides = add_overrides(world, report_rng, _coordinators(accounts)[DEMO_LEVELS["county"]])
+    extras = build_extensions(world, accounts)
     month = (world.today.year, world.today.month)
-    return Built(accounts, len(reporters.generated), month, colour_counts(*month), overrides)
+    return Built(accounts, len(reporters.generated), month, colour_counts(*month), overrides, extras)
+
+
+def build_extensions(world: "World", accounts: list[User]) -> list[str]:
+    """The later apps' demo rows: every installed app with a ``demo`` module, in INSTALLED_APPS order.
+
+    Each such module has ``build(world, accounts, rng) -> str`` (a summary line), drawing only from the
+    ``random.Random`` it is given, seeded from the app's name so one app's draws never shift another's.
+    """
+    lines = []
+    for config in apps.get_app_configs():
+        if config.name == "projects" or importlib.util.find_spec(f"{config.name}.demo") is None:
+            continue
+        module = importlib.import_module(f"{config.name}.demo")
+        rng = random.Random(f"{SEED}-{config.name}")
+        lines.append(module.build(world, accounts, rng))
+    return lines
 
 
 def _colour_line(built: Built) -> str:
