@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ProblemsConfig(AppConfig):
     name = "problems"
     verbose_name = _("问题挂号销号")
+
+    def ready(self):
+        from . import signals  # noqa: F401

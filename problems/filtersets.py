@@ -61,7 +61,7 @@ class ProblemFilterSet(django_filters.FilterSet):
         # A zone's problems are those of projects placed in it; any other region means its whole subtree.
         if region.is_zone:
             return queryset.filter(project__zone=region)
-        return queryset.filter(project__region__path__startswith=region.path)
+        return queryset.filter(region_path__startswith=region.path)
 
     def filter_overdue(self, queryset, name, value):
         return queryset.overdue(today()) if value else queryset

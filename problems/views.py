@@ -11,7 +11,6 @@ import mimetypes
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lib.export import FORMATS, export_response
+from lib.paging import page_by_keys
 from org.models import User
 from projects.models import Project, project_visibility
 from reports.forms import add_model_errors
@@ -74,10 +74,11 @@ def _get_event(request, pk: int) -> ProblemEvent:
 
 
 def _filterset(request) -> ProblemFilterSet:
-    queryset = Problem.objects.visible_to(request.user).select_related(
-        "project__region", "department", "leader"
-    )
-    return ProblemFilterSet(request.GET, queryset=queryset, user=request.user)
+    return ProblemFilterSet(request.GET, queryset=Problem.objects.visible_to(request.user), user=request.user)
+
+
+def _with_related(problems):
+    return problems.select_related("project__region", "department", "leader")
 
 
 def _query_without_page(request) -> str:
@@ -92,7 +93,7 @@ def problem_list(request):
     filterset = _filterset(request)
     context = {
         "filterset": filterset,
-        "page": Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": page_by_keys(filterset.qs, request.GET.get("page"), PAGE_SIZE, _with_related),
         "query": _query_without_page(request),
         "may_set_rules": _may_set_rules(request.user),
     }
@@ -121,7 +122,7 @@ def problem_export(request, fmt: str):
         raise Http404
     filterset = _filterset(request)
     filename = _("问题督办清单") + timezone.localdate().strftime("%Y%m%d")
-    return export_response(problem_rows(filterset.qs), filename, fmt)
+    return export_response(problem_rows(_with_related(filterset.qs)), filename, fmt)
 
 
 # ---- a problem's page and its moves ----

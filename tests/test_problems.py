@@ -915,10 +915,10 @@ def test_the_list_runs_the_same_queries_for_2_or_30_problems(cast, client_for, c
         make_problem(cast, description=f"问题{index}", deadline=TODAY - (index % 2) * DAY)
     client = client_for(cast.users.coordinator)
 
-    # 1 session, 2 user, 3 the user's region (scope), 4 count, 5 the page (project, region, department,
-    # leader), 6 unread notifications, 7 the department filter's choices, 8 the region filter's, 9-11
-    # session expiry.
-    with django_assert_num_queries(11):
+    # 1 session, 2 user, 3 the user's region (scope), 4 count, 5 the page's keys, 6 its rows (project,
+    # region, department, leader), 7 unread notifications, 8 the department filter's choices, 9 the region
+    # filter's, 10-12 session expiry.
+    with django_assert_num_queries(12):
         response = client.get(LIST_URL)
 
     assert len(list_descriptions(response)) == count
