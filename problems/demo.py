@@ -1,6 +1,6 @@
 """Demo problems (挂号销号) and enterprise requests, called by ``manage.py demo`` after the ledger and reports.
 
-About one project in eight that is being prepared or built gets a problem of the kind such projects meet
+About three projects in ten that is being prepared or built gets a problem of the kind such projects meet
 (land quotas, money, approvals, demolition, power…), handled by the right department of its own government:
 most struck off, the rest in every open state, some of those past their deadline and escalated by the
 default rules. Each has its timeline. The county's enterprise user has three requests: one open, one
@@ -18,7 +18,7 @@ from projects.models import Project, Stage
 
 from .models import EnterpriseRequest, Level, Problem, ProblemEvent, Status
 
-SHARE = 0.125
+SHARE = 0.3
 # category, department key (projects demo DEPARTMENTS), description, what the department did
 ISSUES = [
     ("land", "land", "建设用地指标未落实，影响土地挂牌出让", "已纳入年度用地计划，完成组卷报批"),
@@ -47,7 +47,9 @@ def build(world, accounts: list[User], rng: random.Random) -> str:
             stage__in=[Stage.SIGNED, Stage.PREPARING, Stage.CONSTRUCTION], archived_at__isnull=True
         ).select_related("region").order_by("pk")
     )
-    chosen = [project for project in projects if rng.random() < SHARE]
+    enterprise = by_role.get(("141122", Role.ENTERPRISE))
+    own = enterprise.credit_code if enterprise else None
+    chosen = [project for project in projects if rng.random() < SHARE or project.credit_code == own]
     drafts = [_draft(world, rng, project, by_role) for project in chosen]
     with _own_times():
         problems = Problem.objects.bulk_create([problem for problem, _events in drafts])
