@@ -93,7 +93,7 @@ def _draft(world, rng: random.Random, project: Project, by_role: dict) -> tuple[
     coordinator = by_role.get((code, Role.COORDINATOR))
     problem = Problem(
         project=project, category=category, description=description, department=world.departments[(code, key)],
-        leader_id=project.leader_id, deadline=deadline, raised_by=coordinator,
+        leader_id=project.leader_id, deadline=deadline, raised_by=coordinator, region_path=project.region.path,
         created_at=_moment(registered, rng),
     )  # fmt: skip
     if rng.random() < STRUCK_OFF_SHARE and (today - registered).days >= 4:
