@@ -1,2 +1,4 @@
+from . import views
+
 app_name = "batches"
-urlpatterns = []
+urlpatterns = views.urlpatterns
