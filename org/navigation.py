@@ -76,7 +76,7 @@ SECTIONS = (
         Link("bulletins:list", _("月度通报"), READERS),
     ), ("rankings", "batches", "bulletins")),
     Section(_("数据"), (
-        Link("oc4ids:index", _("OC4IDS 交换"), READERS),
+        Link("oc4ids:export", _("OC4IDS 数据交换"), GOVERNMENT),
         Link("api:docs", _("接口文档"), EDITORS),
     ), ("oc4ids", "api")),
 )
