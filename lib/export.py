@@ -1,7 +1,14 @@
-"""Write rows (a header row, then plain rows) as an XLSX or CSV download."""
+"""Write rows (a header row, then plain rows) as an XLSX or CSV download.
+
+Every text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, or a tab or carriage
+return before one) gets a leading apostrophe, as OWASP recommends against CSV/formula injection: a project
+name "=HYPERLINK(…)" typed by an enterprise is shown as text, never run on a leader's computer. Numbers stay
+numbers, and text that is a plain signed number ("-5") is left alone.
+"""
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from urllib.parse import quote
@@ -47,13 +54,24 @@ def write_xlsx(rows: Iterable[Sequence]) -> bytes:
     return buffer.getvalue()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def neutralise(value):
+    """Text that starts like a formula, with an apostrophe in front so Excel and WPS show it as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _csv_cell(value):
-    return "" if value is None else value
+    return "" if value is None else neutralise(value)
 
 
 def _xlsx_cell(value):
     # Exact 万元 figures: keep Decimal as float in the sheet only at the last step.
-    return float(value) if isinstance(value, Decimal) else value
+    return float(value) if isinstance(value, Decimal) else neutralise(value)
 
 
 def _disposition(filename: str) -> str:

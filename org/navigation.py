@@ -46,7 +46,7 @@ SECTIONS = (
         Link("approvals:list", _("前期手续"), GOVERNMENT),
         Link("projects:change_requests", _("计划变更"), EDITORS),
         Link("projects:suspensions", _("暂停项目"), READERS),
-        Link("imports:list", _("台账导入"), EDITORS),
+        Link("imports:index", _("台账导入"), EDITORS),
     ), ("projects", "approvals", "imports")),
     Section(_("月报"), (
         Link("reports:mine", _("月报填报"), EDITORS | {Role.REPORTER}),
