@@ -47,6 +47,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from lib.export import neutralise
 from projects.models import Project
 
 from .models import BulkUpload, MonthlyReport, Period, ReportStatus, _sum_subquery
@@ -209,7 +210,7 @@ def _header_cell(sheet, column: Column) -> WriteOnlyCell:
 
 
 def _data_cell(sheet, column: Column, value) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=float(value) if isinstance(value, Decimal) else value)
+    cell = WriteOnlyCell(sheet, value=float(value) if isinstance(value, Decimal) else neutralise(value))
     if column.money:
         cell.number_format = MONEY_FORMAT
     if column.fill:
