@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from openpyxl import Workbook, load_workbook
 
-from projects.models import Stage
+from projects.models import Project, Stage
 from reports.bulk import COLUMNS, parse_amount
 from reports.models import BulkUpload, MonthlyReport, Period, ReportStatus
 
@@ -602,3 +602,15 @@ def test_an_english_template_of_another_month_is_still_recognised():
     with pytest.raises(ValidationError, match="与所选填报期"):
         _check_title_period(["Jiaocheng 11/2026 bulk monthly reporting [2026-11]"], 2026, 10)
     _check_title_period(["Jiaocheng 10/2026 bulk monthly reporting [2026-10]"], 2026, 10)
+
+
+def test_template_writes_formula_like_text_as_text(cast, coordinator):
+    with scopes_disabled():
+        Project.objects.filter(pk=cast.projects.road.pk).update(name='=HYPERLINK("http://x.example","点此")')
+    _report(cast.projects.road, ReportStatus.RETURNED, "12.5", progress="=1+1")
+
+    _response, book = _download(coordinator)
+
+    names = {row[2]: row for row in book.worksheets[0].iter_rows(min_row=3, values_only=True)}
+    row = names["'=HYPERLINK(\"http://x.example\",\"点此\")"]
+    assert row[9] == "'=1+1"
