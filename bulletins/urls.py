@@ -1,2 +1,4 @@
+from . import views
+
 app_name = "bulletins"
-urlpatterns = []
+urlpatterns = views.urlpatterns
