@@ -4,7 +4,7 @@ PY := .venv/bin/python
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lint check-migrations browser-deps clean-db
+.PHONY: run test setup lint check-migrations browser-deps clean-db schema
 
 .venv/.installed: requirements.txt
 	$(PYTHON) -m venv .venv
@@ -13,7 +13,7 @@ export PYTHONUNBUFFERED := 1
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: .venv/.installed node_modules/.installed
@@ -37,6 +37,10 @@ check-migrations: .venv/.installed
 
 test: setup browser-deps lint check-migrations
 	$(PY) -m pytest
+
+# Regenerate the checked-in OpenAPI schema (api/openapi.yaml); a test fails when it is stale.
+schema: setup
+	$(PY) manage.py api_schema
 
 clean-db:
 	rm -f var/db.sqlite3 var/db.sqlite3-wal var/db.sqlite3-shm

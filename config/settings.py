@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "imports",
     "api",
     "oc4ids",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "org.context_processors.unread_notifications",
+                "org.context_processors.navigation",
             ],
         },
     },
@@ -174,6 +178,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),
     ("vendor/htmx", BASE_DIR / "node_modules/htmx.org/dist"),
     ("vendor/echarts", BASE_DIR / "node_modules/echarts/dist"),
+    ("vendor/swagger-ui", BASE_DIR / "node_modules/swagger-ui-dist"),
 ]
 # Outside production WhiteNoise serves straight from the finders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
@@ -220,3 +225,53 @@ LOGGING = {
 }
 
 SITE_TITLE = _("重大项目建设管理平台")
+
+# ---- the REST API (api/) ----
+# Token authentication for other systems, the session for people in the browser; everything behind a login.
+# Rates are per user (or per address for anonymous requests) and per period: second, minute, hour or day.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonRateThrottle", "api.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_ANON_RATE", "60/minute"),
+        "user": env_str("API_USER_RATE", "600/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "重大项目建设管理平台 API",
+    "DESCRIPTION": "项目台账、月报、问题督办、前期手续、招商引资等数据接口。金额单位均为万元，以十进制字符串表示。",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The checked-in schema must not depend on the database's integer column sizes (api/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.drop_column_ranges"],
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectLevelEnum": "projects.models.Level",
+        "ProjectCategoryEnum": "projects.models.Category",
+        "ProblemCategoryEnum": "problems.models.Category",
+        "ProblemStatusEnum": "problems.models.Status",
+        "ProblemLevelEnum": "problems.models.Level",
+        "SuspensionReasonEnum": "projects.models.SuspensionReason",
+        "LeadStageEnum": "attraction.models.LeadStage",
+        "ProjectStageEnum": "projects.models.Stage",
+        "ApprovalItemStatusEnum": "approvals.models.ItemStatus",
+        "ReportStatusEnum": "reports.models.ReportStatus",
+    },
+}
+
+# OC4IDS project identifiers: the publisher's registered prefix, then the national project code.
+OC4IDS_ID_PREFIX = env_str("OC4IDS_ID_PREFIX", "oc4ids-xxxxxx-")
