@@ -1,2 +1,4 @@
+from . import views
+
 app_name = "rankings"
-urlpatterns = []
+urlpatterns = views.urlpatterns
