@@ -3,15 +3,21 @@
 ``compute(region, year, month)`` returns the whole document as data, frozen on the ``Bulletin`` row:
 
 - ``meta``: the issuing office (份头), its abbreviation for the document number, the title, the addressees,
-  the month, the day the data stand at (``as_of``), and, once issued, ``number``, ``number_year`` and
-  ``issued_on``;
+  the month, the day the data stand at (``as_of``), the name of the Excel annex (``annex``, named under the
+  body: 附件说明), and, once issued, ``number``, ``number_year`` and ``issued_on``;
 - ``figures``: the summary numbers as strings (the preview page's tiles, the tests);
 - ``blocks``: the body in order, each ``{"kind": "heading", "level": 1|2, "text"}``,
   ``{"kind": "paragraph", "text", "lead"?}`` (``lead``: a run-in heading set in 楷体) or
-  ``{"kind": "table", "caption", "unit", "columns": [{"label", "width", "align"}], "rows", "total"?}``.
+  ``{"kind": "table", "caption", "unit", "columns": [{"label", "width", "align"}], "rows", "total"?}``, and
+  last ``{"kind": "annex", "text"}``: the line naming the Excel annex under the body (附件说明).
 
 The Word and PDF renderers and the preview page only walk these blocks, so all three say exactly the same
-thing, and an issued bulletin never reads the database again. The text is composed in Chinese whatever the
+thing, and an issued bulletin never reads the database again.
+
+Lengths: the red list and the overdue problems are listed in full (a city's run to a few dozen lines); each
+stalled list (三未), which for a city runs to a thousand and more, is given as counts by subregion and its
+``STALLED_ROWS`` longest-overdue entries, the rest being in the Excel annex (``bulletins.annex``), as paper
+bulletins do. Every table row costs the PDF about 5 ms. The text is composed in Chinese whatever the
 language of the person who clicked: it is an official document (``translation.override``).
 """
 
@@ -29,7 +35,9 @@ from reports import colours as colour_rules
 
 from . import figures as F
 
-VERSION = 1
+VERSION = 2
+# How many entries of each stalled list the body shows, longest overdue first; the annex has them all.
+STALLED_ROWS = 30
 NUMERALS = "一二三四五六七八九十"
 # Provinces are abbreviated by their one-character name (简称), not their first character.
 PROVINCE_SHORT = {
@@ -70,6 +78,17 @@ def addressees(region: Region) -> str:
     if region.kind == Region.Kind.CITY:
         return _("各县（市、区）重点项目建设工作领导小组办公室，市直各有关单位：")
     return _("各乡（镇）人民政府，%(level)s直各有关单位：") % {"level": region.name[-1]}
+
+
+def months_text(month: int) -> str:
+    """1—10月; January alone is 1月."""
+    return _("1—%(m)s月") % {"m": month} if month > 1 else _("1月")
+
+
+def annex_title(region: Region, year: int, month: int) -> str:
+    """交城县2026年1—10月重点项目台账: the Excel annex, as the body names it and as it downloads."""
+    return _("%(region)s%(y)s年%(months)s重点项目台账") % {"region": region.name, "y": year,
+                                                          "months": months_text(month)}  # fmt: skip
 
 
 def document_number(meta: dict) -> str:
@@ -181,6 +200,7 @@ class Composer:
         self._problems(problems)
         self._stalled()
         self._requirements()
+        self.blocks.append({"kind": "annex", "text": _("附件：%(annex)s") % {"annex": self._annex()}})
         return {"version": VERSION, "meta": self._meta(), "figures": _figures(summary), "blocks": self.blocks}
 
     def _meta(self) -> dict:
@@ -199,6 +219,7 @@ class Composer:
             # Where the title breaks: official titles break between phrases, never inside a word.
             "title_lines": self._title_lines(),
             "addressees": addressees(region),
+            "annex": annex_title(region, self.year, self.month),
             "number": None,
             "number_year": None,
             "issued_on": None,
@@ -211,8 +232,7 @@ class Composer:
         ]
 
     def _months(self) -> str:
-        """1—10月; January alone is 1月."""
-        return _("1—%(m)s月") % {"m": self.month} if self.month > 1 else _("1月")
+        return months_text(self.month)
 
     def _opening(self) -> str:
         return _(
@@ -361,10 +381,11 @@ class Composer:
             _("本月红色预警项目%(n)s个%(spread)s，名单如下，请包联领导和责任单位逐项制定整改措施：")
             % {"n": len(reds), "spread": self._spread(row.project.region.name for row in reds)}
         )
-        columns = [column(_("序号"), 6, "center"), column(_("项目名称"), 26)]
+        # Widths: three-digit numbers and ISO dates stay on one line (a city's lists run to hundreds).
+        columns = [column(_("序号"), 8, "center"), column(_("项目名称"), 26)]
         if self.has_subregions:
-            columns.append(column(_("所在地区"), 10))
-        columns += [column(_("责任单位"), 16), column(_("红色原因"), 32), column(_("连续红色月数"), 10, "center")]
+            columns.append(column(_("所在地区"), 11))
+        columns += [column(_("责任单位"), 16), column(_("红色原因"), 31), column(_("连续红色月数"), 10, "center")]
         rows = []
         for index, colour in enumerate(reds, start=1):
             project = colour.project
@@ -397,9 +418,9 @@ class Composer:
             _("截至月底，逾期未办结问题%(n)s个，其中挂牌督办%(county)s个，清单如下，请责任单位限期办结：")
             % {"n": len(problems), "county": county}
         )
-        columns = [column(_("序号"), 5, "center"), column(_("项目名称"), 19), column(_("问题类别"), 7, "center"),
-                   column(_("问题描述"), 22), column(_("责任单位"), 14), column(_("办结时限"), 14, "center"),
-                   column(_("逾期（天）"), 8, "right"), column(_("督办级别"), 11, "center")]  # fmt: skip
+        columns = [column(_("序号"), 6, "center"), column(_("项目名称"), 18), column(_("问题类别"), 7, "center"),
+                   column(_("问题描述"), 21), column(_("责任单位"), 14), column(_("办结时限"), 15, "center"),
+                   column(_("逾期天数"), 8, "right"), column(_("督办级别"), 11, "center")]  # fmt: skip
         rows = [
             [str(index), problem.project.name, problem.get_category_display(), problem.description,
              problem.department.name, problem.deadline.isoformat(), str(problem.days_late),
@@ -413,23 +434,57 @@ class Composer:
     def _stalled(self) -> None:
         from batches.stalled import LISTS, stalled_lists
 
+        lists = stalled_lists(self.region, self.as_of)
+        spread = F.stalled_spread(self.region, lists)
         self.heading(_("“三未”项目"))
-        self.paragraph(_("对照计划日期，截至%(y)s年%(m)s月底各类逾期项目如下：") % {"y": self.year, "m": self.month})
-        for key, rows in stalled_lists(self.region, self.as_of).items():
-            stalled = LISTS[key]
-            rows = list(rows)
-            self.subheading(_("%(label)s（%(n)s个）") % {"label": stalled.label, "n": len(rows)})
-            if not rows:
+        self.paragraph(self._stalled_opening(spread, LISTS))
+        if self.has_subregions and any(spread.total(key) for key in lists):
+            self._stalled_spread(spread, LISTS)
+        for key, rows in lists.items():
+            stalled, count = LISTS[key], spread.total(key)
+            self.subheading(_("%(label)s（%(n)s个）") % {"label": stalled.label, "n": count})
+            if not count:
                 self.paragraph(_("无。"))
                 continue
-            self._stalled_table(stalled, rows)
+            shown = list(rows[:STALLED_ROWS])
+            self._stalled_table(stalled, shown, count)
+            if count > len(shown):
+                self.paragraph(_("以上为逾期时间最长的%(shown)s个，其余%(rest)s个项目详见附件《%(annex)s》。") % {
+                    "shown": len(shown), "rest": count - len(shown), "annex": self._annex(),
+                })  # fmt: skip
 
-    def _stalled_table(self, stalled, rows) -> None:
-        columns = [column(_("序号"), 6, "center"), column(_("项目名称"), 38)]
+    def _annex(self) -> str:
+        return annex_title(self.region, self.year, self.month)
+
+    def _stalled_opening(self, spread: F.Spread, lists: dict) -> str:
+        parts = "、".join(_("%(label)s%(n)s个") % {"label": lists[key].label, "n": spread.total(key)}
+                         for key in spread.counts)  # fmt: skip
+        text = _("对照计划日期，截至%(y)s年%(m)s月底，%(whole)s%(parts)s。") % {
+            "y": self.year, "m": self.month, "whole": whole(self.region), "parts": parts,
+        }  # fmt: skip
+        if any(spread.total(key) > STALLED_ROWS for key in spread.counts):
+            text += _("各类名单按逾期时间由长到短列出，每类列前%(n)s个，完整名单见附件《%(annex)s》。") % {
+                "n": STALLED_ROWS, "annex": self._annex(),
+            }  # fmt: skip
+        return text
+
+    def _stalled_spread(self, spread: F.Spread, lists: dict) -> None:
+        columns = [column(_("地区"), 22)]
+        columns += [column(str(lists[key].label), 14, "right") for key in spread.counts]
+        columns.append(column(_("合计"), 12, "right"))
+        rows = [[name, *map(str, counts), str(sum(counts))] for name, counts in spread.rows()]
+        totals = [spread.total(key) for key in spread.counts]
+        total = [_("合计"), *map(str, totals), str(sum(totals))]
+        province = self.region.kind == Region.Kind.PROVINCE
+        caption = _("各市“三未”项目数量") if province else _("各县（市、区）“三未”项目数量")
+        self.table(caption, columns, rows, unit=_("单位：个"), total=total)
+
+    def _stalled_table(self, stalled, rows, count: int) -> None:
+        columns = [column(_("序号"), 7, "center"), column(_("项目名称"), 33)]
         if self.has_subregions:
             columns.append(column(_("所在地区"), 12))
-        columns += [column(_("投资（万元）"), 15, "right"), column(str(stalled.planned_label), 14, "center"),
-                    column(_("逾期（天）"), 10, "right")]  # fmt: skip
+        columns += [column(_("投资（万元）"), 16, "right"), column(str(stalled.planned_label), 18, "center"),
+                    column(_("逾期天数"), 10, "right")]  # fmt: skip
         body = []
         for index, row in enumerate(rows, start=1):
             line = [str(index), row.name]
@@ -437,7 +492,10 @@ class Composer:
                 line.append(row.region.name)
             line += [wan(row.investment), row.planned_on.isoformat(), str(row.days_overdue)]
             body.append(line)
-        self.table(_("%(title)s名单") % {"title": stalled.title}, columns, body, unit=_("单位：万元"))
+        caption = _("%(title)s名单") % {"title": stalled.title}
+        if count > len(rows):
+            caption = _("%(title)s名单（逾期最长的%(n)s个）") % {"title": stalled.title, "n": len(rows)}
+        self.table(caption, columns, body, unit=_("单位：万元"))
 
     # ---- 六、下步工作要求 ----
 

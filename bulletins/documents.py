@@ -3,8 +3,14 @@
 - Word: ``bulletins.word.render_docx``;
 - PDF: WeasyPrint from ``templates/bulletins/document.html``, the same blocks the preview page shows, set in
   the official fonts where installed and Noto Serif/Sans CJK SC (Debian's fonts-noto-cjk) otherwise;
-- Excel: the month's ledger in the official column layout (``batches.ledger.ledger_workbook``).
+- Excel: the annex (附件), the month's ledger in the official column layout and the stalled lists in full
+  (``bulletins.annex``).
+
+``render_all`` tells ``progress`` which file it starts ("docx", "pdf", "ledger"), for the job's progress bar.
 """
+
+import datetime
+from collections.abc import Callable
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -14,7 +20,7 @@ from django_scopes import scopes_disabled
 
 from org.models import Region
 
-from .content import document_number, signature_date
+from .content import annex_title, document_number, signature_date
 from .word import WIDE_TABLE, date_indent, masthead_scale, render_docx
 
 CONTENT_TYPES = {
@@ -26,12 +32,18 @@ CONTENT_TYPES = {
 FIELDS = {"docx": "docx", "pdf": "pdf", "xlsx": "ledger"}
 
 
-def render_all(content: dict, region: Region, year: int, month: int, *, ledger: bool = True) -> dict:
+def render_all(content: dict, region: Region, year: int, month: int, *, ledger: bool = True,
+               progress: Callable[[str], None] = lambda step: None) -> dict:  # fmt: skip
     """Field name -> (storage file name, bytes)."""
     stem = f"{region.code}-{year}{month:02d}"
-    files = {"docx": (f"{stem}.docx", render_docx(content)), "pdf": (f"{stem}.pdf", render_pdf(content))}
+    progress("docx")
+    files = {"docx": (f"{stem}.docx", render_docx(content))}
+    progress("pdf")
+    files["pdf"] = (f"{stem}.pdf", render_pdf(content))
     if ledger:
-        files["ledger"] = (f"{stem}-ledger.xlsx", ledger_bytes(region, year, month))
+        progress("ledger")
+        as_of = datetime.date.fromisoformat(content["meta"]["as_of"])
+        files["ledger"] = (f"{stem}-ledger.xlsx", ledger_bytes(region, year, month, as_of))
     return files
 
 
@@ -48,12 +60,14 @@ def laid_out_pdf(content: dict):
     return HTML(string=html).render()
 
 
-def ledger_bytes(region: Region, year: int, month: int) -> bytes:
-    from batches.ledger import ledger_workbook
+def ledger_bytes(region: Region, year: int, month: int, as_of: datetime.date) -> bytes:
+    """The Excel annex: the ledger, then the stalled lists as of ``as_of`` (the content's day)."""
     from batches.workbook import workbook_bytes
 
+    from .annex import annex_workbook
+
     with scopes_disabled(), translation.override(settings.LANGUAGE_CODE):
-        return workbook_bytes(ledger_workbook(region, year, month))
+        return workbook_bytes(annex_workbook(region, year, month, as_of))
 
 
 def document_context(content: dict) -> dict:
@@ -88,12 +102,12 @@ def _prepared(block: dict) -> dict:
 
 
 def download_name(bulletin, fmt: str) -> str:
-    """交重点办〔2026〕3号 关于2026年10月份全县重点项目建设进展情况的通报.docx; the ledger by its own title."""
-    if fmt == "xlsx":
-        from batches.ledger import ledger_filename
-
-        return ledger_filename(bulletin.region, bulletin.year, bulletin.month)
+    """交重点办〔2026〕3号 关于2026年10月份全县重点项目建设进展情况的通报.docx; the annex by the name the body
+    gives it (交城县2026年1—10月重点项目台账.xlsx)."""
     meta = bulletin.meta
+    if fmt == "xlsx":
+        with translation.override(settings.LANGUAGE_CODE):
+            return f"{meta.get('annex') or annex_title(bulletin.region, bulletin.year, bulletin.month)}.xlsx"
     title = meta.get("title") or str(bulletin)
     prefix = f"{document_number(meta)} " if meta.get("number") else _("（草稿）")
     return f"{prefix}{title}.{fmt}"

@@ -283,6 +283,45 @@ def red_streaks(project_ids: list[int], year: int, month: int) -> dict[int, int]
     return streaks
 
 
+# ---- the stalled lists by subregion ----
+
+
+@dataclass
+class Spread:
+    """How many rows each stalled list has, per direct subregion (a county's own rows under one key)."""
+
+    names: dict[str, str]  # group key -> name, in display order
+    counts: dict[str, dict[str, int]]  # list key -> group key -> rows
+
+    def total(self, key: str) -> int:
+        return sum(self.counts[key].values())
+
+    def rows(self) -> list[tuple[str, list[int]]]:
+        """(group name, count per list) for each group, in order."""
+        return [(name, [self.counts[key].get(group, 0) for key in self.counts]) for group, name in self.names.items()]
+
+
+def stalled_spread(region: Region, lists: dict) -> Spread:
+    """Count ``lists`` (``batches.stalled.stalled_lists``) by direct subregion: one grouped query per list.
+
+    A region without subregions (a county) gets one group, itself. Rows of the region's own level (and of its
+    zones) are counted as 本级, listed after the subregions where there are any.
+    """
+    by, names = _grouping(region)
+    if by != "region":
+        return Spread({OWN_LEVEL: region.name}, {key: {OWN_LEVEL: rows.count()} for key, rows in lists.items()})
+    prefix = _child_prefix("region__path", region)
+    counts: dict[str, dict[str, int]] = {}
+    for key, rows in lists.items():
+        counts[key] = {}
+        for row in rows.order_by().annotate(group=prefix).values("group").annotate(n=Count("pk")):
+            group = row["group"] if row["group"] in names else OWN_LEVEL
+            counts[key][group] = counts[key].get(group, 0) + row["n"]
+    if any(OWN_LEVEL in by_group for by_group in counts.values()):
+        names = {**names, OWN_LEVEL: own_level_name(region)}
+    return Spread(names, counts)
+
+
 # ---- overdue problems ----
 
 

@@ -1,5 +1,9 @@
 """Bulletin screens: the list with the generate form, the preview page, regenerate, issue, discard a draft,
-and the downloads (Word, PDF, the month's Excel ledger) behind the access check.
+the progress of a running job, and the downloads (Word, PDF, the Excel annex) behind the access check.
+
+Generating and issuing run as a huey task (``bulletins.tasks``): the click claims the bulletin and redirects
+to its page, which shows the job's progress (``bulletins:progress``, polled by htmx every 2 s) and reloads
+itself when the job has ended. While a job holds a bulletin, regenerate, issue and delete are refused (400).
 
 Who may do what, in one place (``_get_bulletin`` and ``_require``): enterprises 403 everywhere; a bulletin
 outside the user's region subtree, or a draft shown to a role that only reads, 404; a reader writing 403.
@@ -17,6 +21,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from . import tasks
 from .documents import CONTENT_TYPES, FIELDS, document_context, download_name
 from .forms import GenerateForm
 from .models import Bulletin
@@ -84,11 +89,11 @@ def bulletin_generate(request):
     if form.is_valid():
         year, month = form.cleaned_data["month"]
         try:
-            bulletin = Bulletin.generate(form.cleaned_data["region"], year, month, by=request.user)
+            bulletin = tasks.start_generation(form.cleaned_data["region"], year, month, by=request.user)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("已生成通报草稿，请核对后印发。"))
+            messages.info(request, _("正在后台生成通报草稿，完成后本页自动显示。"))
             return redirect("bulletins:detail", pk=bulletin.pk)
     return _render_list(request, form=form, status=400)
 
@@ -101,7 +106,9 @@ def _render_detail(request, bulletin: Bulletin, status: int = 200):
         "bulletin": bulletin,
         "figures": bulletin.content.get("figures", {}),
         "may_generate": may_generate(request.user),
-        **document_context(bulletin.content),
+        # Nothing to show while a generation runs (the content is about to change) or before the first one.
+        "shows_document": bulletin.has_content and not (bulletin.is_busy and bulletin.job == Bulletin.Job.GENERATE),
+        **(document_context(bulletin.content) if bulletin.has_content else {"is_draft": bulletin.is_draft}),
     }
     return render(request, "bulletins/detail.html", context, status=status)
 
@@ -115,7 +122,10 @@ def bulletin_detail(request, pk: int):
 def _refused(request, bulletin: Bulletin, error: ValidationError):
     for message in error.messages:
         messages.error(request, message)
-    bulletin.refresh_from_db()
+    try:
+        bulletin.refresh_from_db()
+    except Bulletin.DoesNotExist:  # deleted meanwhile by someone else
+        return redirect("bulletins:list")
     return _render_detail(request, bulletin, status=400)
 
 
@@ -124,10 +134,10 @@ def _refused(request, bulletin: Bulletin, error: ValidationError):
 def bulletin_regenerate(request, pk: int):
     bulletin = _get_bulletin(request, pk, for_write=True)
     try:
-        bulletin = bulletin.regenerate(by=request.user)
+        tasks.start_generation(bulletin.region, bulletin.year, bulletin.month, by=request.user)
     except ValidationError as error:
         return _refused(request, bulletin, error)
-    messages.success(request, _("已按最新数据重新生成通报草稿。"))
+    messages.info(request, _("正在后台按最新数据重新生成通报草稿，完成后本页自动显示。"))
     return redirect("bulletins:detail", pk=bulletin.pk)
 
 
@@ -136,11 +146,10 @@ def bulletin_regenerate(request, pk: int):
 def bulletin_issue(request, pk: int):
     bulletin = _get_bulletin(request, pk, for_write=True)
     try:
-        bulletin.issue(by=request.user)
+        tasks.start_issue(bulletin, by=request.user)
     except ValidationError as error:
         return _refused(request, bulletin, error)
-    bulletin.refresh_from_db()
-    messages.success(request, _("已印发：%(title)s") % {"title": bulletin})
+    messages.info(request, _("正在后台印发：分配文号并生成正式文件，完成后本页自动显示。"))
     return redirect("bulletins:detail", pk=bulletin.pk)
 
 
@@ -154,6 +163,17 @@ def bulletin_delete(request, pk: int):
         return _refused(request, bulletin, error)
     messages.success(request, _("通报草稿已删除。"))
     return redirect("bulletins:list")
+
+
+@login_required
+@require_GET
+def bulletin_progress(request, pk: int):
+    """The job's status card, polled by htmx while a job runs; once it has ended, the page reloads itself."""
+    bulletin = _get_bulletin(request, pk)
+    response = render(request, "bulletins/_progress.html", {"bulletin": bulletin})
+    if not bulletin.is_busy:
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
@@ -183,5 +203,6 @@ urlpatterns = [
     path("<int:pk>/regenerate/", bulletin_regenerate, name="regenerate"),
     path("<int:pk>/issue/", bulletin_issue, name="issue"),
     path("<int:pk>/delete/", bulletin_delete, name="delete"),
+    path("<int:pk>/progress/", bulletin_progress, name="progress"),
     path("<int:pk>/download.<str:fmt>", bulletin_download, name="download"),
 ]

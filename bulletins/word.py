@@ -328,7 +328,13 @@ def _table(document, block: dict) -> None:
     spacer.paragraph_format.keep_with_next = False
 
 
-BLOCKS = {"heading": _heading, "paragraph": _paragraph, "table": _table}
+def _annex(document, block: dict) -> None:
+    """附件说明: one empty line below the body, indented two characters like the body."""
+    paragraph = document.add_paragraph(block["text"], style="Bulletin Body")
+    paragraph.paragraph_format.space_before = Pt(LINE)
+
+
+BLOCKS = {"heading": _heading, "paragraph": _paragraph, "table": _table, "annex": _annex}
 
 BORDERS = "".join(
     f'<w:{edge} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'

@@ -11,6 +11,7 @@ The fixture (January of this year, data as of 31 January):
 
 import datetime
 import io
+import random
 import shutil
 import subprocess
 from decimal import Decimal
@@ -27,7 +28,7 @@ from PIL import Image
 from bulletins import content as bulletin_content
 from bulletins.models import Bulletin
 from problems.models import Problem, Status
-from projects.models import Project
+from projects.models import Project, Stage
 from rankings.compute import compute as compute_ranking
 from rankings.models import RankingPeriod
 from reports import colours
@@ -190,6 +191,73 @@ def test_red_streaks_count_the_months_running(january):
     assert red_streaks(ids, Y, 1) == {january.projects.road.pk: 2, january.projects.hospital.pk: 1}
 
 
+def _overdue_builds(make_project, cast, *days_before):
+    """Projects under construction in 交城县, each past its planned completion by the given days on AS_OF."""
+    return [
+        make_project(plan=None, name=f"逾期在建项目{days}", stage=Stage.CONSTRUCTION, department=cast.departments.land,
+                     started_on=datetime.date(Y - 3, 1, 1),
+                     planned_completion_on=AS_OF - datetime.timedelta(days=days))
+        for days in days_before
+    ]  # fmt: skip
+
+
+def test_a_long_stalled_list_shows_its_longest_overdue_and_sends_the_rest_to_the_annex(
+    january, make_project, monkeypatch
+):
+    monkeypatch.setattr(bulletin_content, "STALLED_ROWS", 2)  # 30 in a real bulletin
+    _overdue_builds(make_project, january, 10, 300, 20)
+
+    content = bulletin_content.compute(january.regions.lvliang, Y, 1, today=TODAY)
+
+    texts = [block.get("text") or block.get("caption") for block in content["blocks"]]
+    annex = f"吕梁市{Y}年1月重点项目台账"
+    start = texts.index("（二）开而未竣（3个）")
+    table = content["blocks"][start + 1]
+    assert texts[start + 1 : start + 3] == [
+        "表6　开工未竣工项目名单（逾期最长的2个）",
+        f"以上为逾期时间最长的2个，其余1个项目详见附件《{annex}》。",
+    ]
+    assert [row[1] for row in table["rows"]] == ["逾期在建项目300", "逾期在建项目20"]
+    assert [row[-1] for row in table["rows"]] == ["300", "20"]
+    assert texts[texts.index("五、“三未”项目") + 1] == (
+        f"对照计划日期，截至{Y}年1月底，全市签而未开1个、开而未竣3个、竣而未投0个、协议逾期未开工0个。"
+        f"各类名单按逾期时间由长到短列出，每类列前2个，完整名单见附件《{annex}》。"
+    )
+    spread = content["blocks"][texts.index("表4　各县（市、区）“三未”项目数量")]
+    assert spread["rows"] == [["文水县", "0", "0", "0", "0", "0"], ["交城县", "1", "3", "0", "0", "4"]]
+    assert spread["total"] == ["合计", "1", "3", "0", "0", "4"]
+    assert content["blocks"][-1] == {"kind": "annex", "text": f"附件：{annex}"}
+    assert content["meta"]["annex"] == annex
+
+
+def test_the_annex_lists_every_stalled_project_the_body_leaves_out(january, make_project, monkeypatch):
+    monkeypatch.setattr(bulletin_content, "STALLED_ROWS", 2)
+    _overdue_builds(make_project, january, 10, 300, 20)
+
+    bulletin = Bulletin.generate(january.regions.lvliang, Y, 1, today=TODAY)
+
+    sheet = load_workbook(io.BytesIO(bulletin.ledger.read()))["开而未竣"]
+    assert [[c.value for c in row][:3] for row in sheet.iter_rows(min_row=5)] == [
+        [1, "逾期在建项目300", "交城县"], [2, "逾期在建项目20", "交城县"], [3, "逾期在建项目10", "交城县"],
+        [None, "合计（3个）", None],
+    ]  # fmt: skip
+    assert [row[5].value for row in sheet.iter_rows(min_row=5, max_row=7)] == [300, 20, 10]
+
+
+def test_a_county_bulletin_has_no_spread_table_but_still_caps_its_lists(january, make_project, monkeypatch):
+    monkeypatch.setattr(bulletin_content, "STALLED_ROWS", 2)
+    _overdue_builds(make_project, january, 10, 300, 20)
+
+    content = bulletin_content.compute(january.region, Y, 1, today=TODAY)
+
+    captions = [block["caption"] for block in _blocks(content, "table")]
+    assert not any("三未" in caption for caption in captions)
+    assert "表5　开工未竣工项目名单（逾期最长的2个）" in captions
+    assert f"以上为逾期时间最长的2个，其余1个项目详见附件《交城县{Y}年1月重点项目台账》。" in [
+        block["text"] for block in _blocks(content, "paragraph")
+    ]
+
+
 # ---- the Word document, read back ----
 
 
@@ -203,7 +271,7 @@ def test_the_word_tables_hold_the_fixtures_figures_cell_by_cell(city_bulletin, j
 
     tables = _docx(city_bulletin).tables
 
-    assert len(tables) == 4
+    assert len(tables) == 5
     assert _cells(tables[0]) == [
         ["排名", "地区", "项目数（个）", "年度计划（亿元）", "1月完成（亿元）", "完成率（%）", "新开工（个）"],
         ["1", "交城县", "2", "3.30", "0.30", "9.1", "0"],
@@ -216,13 +284,19 @@ def test_the_word_tables_hold_the_fixtures_figures_cell_by_cell(city_bulletin, j
         ["2", projects.road.name, "交城县", "交城县住房和城乡建设局", ROAD_REASONS, "2"],
     ]
     assert _cells(tables[2]) == [
-        ["序号", "项目名称", "问题类别", "问题描述", "责任单位", "办结时限", "逾期（天）", "督办级别"],
+        ["序号", "项目名称", "问题类别", "问题描述", "责任单位", "办结时限", "逾期天数", "督办级别"],
         ["1", projects.hospital.name, "用地", "用地指标未落实", "文水县发展和改革局", f"{Y - 1}-12-01", "61", "部门"],
         ["2", projects.materials.name, "用地", "施工用电增容未批复", "交城县自然资源局", f"{Y - 1}-12-20", "42",
          "部门"],
     ]  # fmt: skip
     assert _cells(tables[3]) == [
-        ["序号", "项目名称", "所在地区", "投资（万元）", "计划开工日期", "逾期（天）"],
+        ["地区", "签而未开", "开而未竣", "竣而未投", "协议逾期未开工", "合计"],
+        ["文水县", "0", "0", "0", "0", "0"],
+        ["交城县", "1", "0", "0", "0", "1"],
+        ["合计", "1", "0", "0", "0", "1"],
+    ]
+    assert _cells(tables[4]) == [
+        ["序号", "项目名称", "所在地区", "投资（万元）", "计划开工日期", "逾期天数"],
         ["1", projects.road.name, "交城县", "8,000.00", "2024-09-01", str(ROAD_DAYS)],
     ]
 
@@ -240,10 +314,13 @@ def test_the_word_text_follows_the_content_and_names_empty_lists(city_bulletin):
     for block in _blocks(city_bulletin.content, "paragraph"):
         assert block.get("lead", "") + block["text"] in texts
     assert "表1　全市重点项目投资完成情况" in texts
+    assert f"对照计划日期，截至{Y}年1月底，全市签而未开1个、开而未竣0个、竣而未投0个、协议逾期未开工0个。" in texts
+    assert "表4　各县（市、区）“三未”项目数量" in texts
     assert texts.count("无。") == 3  # 开而未竣, 竣而未投, agreements: none
     assert "（一）签而未开（1个）" in texts
     office = "吕梁市重点项目建设工作领导小组办公室"
-    assert texts[-3:] == [office, "　　年　月　日", f"{office}\t"]  # signature, date, colophon: blank until issued
+    # The annex under the body (附件说明), then signature, date, colophon: blank until issued.
+    assert texts[-4:] == [f"附件：吕梁市{Y}年1月重点项目台账", office, "　　年　月　日", f"{office}\t"]
 
 
 def _east_asia(style) -> str:
@@ -317,11 +394,30 @@ def test_the_font_table_names_the_windows_fallbacks(city_bulletin):
     }  # fmt: skip
 
 
-def test_the_ledger_of_the_month_is_stored_beside_the_documents(city_bulletin):
-    with city_bulletin.ledger.open("rb") as handle:
-        sheet = load_workbook(io.BytesIO(handle.read())).active
+def _annex(bulletin: Bulletin):
+    with bulletin.ledger.open("rb") as handle:
+        return load_workbook(io.BytesIO(handle.read()))
 
-    assert sheet["A1"].value == f"吕梁市{Y}年重点项目建设情况表"
+
+def test_the_excel_annex_holds_the_ledger_and_every_stalled_list(city_bulletin, january):
+    book = _annex(city_bulletin)
+
+    assert book.sheetnames == ["重点项目建设情况表", "签而未开", "开而未竣", "竣而未投", "协议逾期未开工"]
+    assert book["重点项目建设情况表"]["A1"].value == f"吕梁市{Y}年重点项目建设情况表"
+    signed = book["签而未开"]
+    assert [c.value for c in signed[1]][0] == "吕梁市签约未开工项目名单"
+    assert [c.value for c in signed[2]][0] == f"截至{AS_OF.isoformat()}，按逾期时间由长到短排列"
+    assert [c.value for c in signed[3]] == [
+        "序号", "项目名称", "所在地区", "项目阶段", "计划开工日期", "逾期天数", "总投资（万元）", "包联领导",
+        "责任单位",
+    ]  # fmt: skip
+    road = [c.value for c in signed[5]]
+    assert road[:4] == [1, january.projects.road.name, "交城县", "前期"]
+    assert (road[4].date(), road[5], road[6]) == (datetime.date(2024, 9, 1), ROAD_DAYS, 8000)
+    assert road[8] == "交城县住房和城乡建设局"
+    assert [c.value for c in signed[6]][1:2] == ["合计（1个）"]
+    assert signed.max_row == 6
+    assert [c.value for c in book["开而未竣"][5]][1] == "合计（0个）"
 
 
 # ---- the PDF, rasterised ----
@@ -504,3 +600,29 @@ def test_drafts_are_for_the_office_and_issued_bulletins_for_the_subtree(cast, us
     seen = set(Bulletin.objects.visible_to(getattr(cast.users, user)).values_list("pk", flat=True))
 
     assert seen == {rows[name].pk for name in visible}
+
+
+# ---- the demo ----
+
+
+def test_the_demo_issues_last_months_bulletins_of_the_county_and_the_city(cast):
+    from types import SimpleNamespace
+
+    from bulletins import demo
+    from reports.models import previous_month
+
+    today = datetime.date(Y, 3, 20)
+    world = SimpleNamespace(today=today, regions={r.code: r for r in vars(cast.regions).values()})
+    accounts = [cast.users.coordinator, cast.users.city_coordinator, cast.users.leader]
+
+    summary = demo.build(world, accounts, random.Random(1))
+
+    assert summary == (
+        f"Bulletins: {Y}-02 issued for 交城县 No. 1, 吕梁市 No. 1 (Word, PDF and Excel ledger in storage)."
+    )
+    issued = Bulletin.objects.order_by("region__path")
+    assert [(b.region.code, b.status, (b.year, b.month), b.issued_by) for b in issued] == [
+        ("141100", "issued", previous_month(Y, 3), cast.users.city_coordinator),
+        ("141122", "issued", previous_month(Y, 3), cast.users.coordinator),
+    ]
+    assert all(b.meta["issued_on"] == f"{Y}-03-05" and b.docx and b.pdf and b.ledger and not b.job for b in issued)

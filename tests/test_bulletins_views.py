@@ -1,7 +1,9 @@
 """The bulletin screens and the make_bulletin command: generate, preview, regenerate, issue, discard, download.
 
 Every write is checked by reading the rows back; every refusal by checking nothing changed. Figures and
-documents are covered in tests/test_bulletins.py; here the data are the bare cast.
+documents are covered in tests/test_bulletins.py, the background jobs (their states, failures and the progress
+card) in tests/test_bulletins_jobs.py; here the jobs run as soon as they are queued (``worker``) and the data
+are the bare cast.
 """
 
 import datetime
@@ -12,6 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from bulletins.models import Bulletin
 from reports import colours
@@ -36,8 +39,22 @@ def _month(year: int, month: int) -> str:
     return f"{year}-{month:02d}"
 
 
-def _generate(client, region, year=LAST[0], month=LAST[1]):
-    return client.post(GENERATE_URL, {"region": region.pk, "month": _month(year, month)})
+@pytest.fixture
+def worker(monkeypatch, django_capture_on_commit_callbacks):
+    """``worker(client, url, data)``: a POST whose queued job runs once the request's writes commit (huey in
+    immediate mode; tests have no consumer)."""
+    monkeypatch.setattr(HUEY, "immediate", True)
+
+    def post(client, url: str, data: dict | None = None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data or {})
+
+    return post
+
+
+def _generate(client, region, year=LAST[0], month=LAST[1], worker=None):
+    data = {"region": region.pk, "month": _month(year, month)}
+    return worker(client, GENERATE_URL, data) if worker else client.post(GENERATE_URL, data)
 
 
 def _field_errors(response) -> dict:
@@ -47,13 +64,14 @@ def _field_errors(response) -> dict:
 # ---- generating ----
 
 
-def test_a_coordinator_generates_the_draft_of_last_month_and_lands_on_its_preview(cast, client_for):
-    response = _generate(client_for(cast.users.coordinator), cast.region)
+def test_a_coordinator_generates_the_draft_of_last_month_and_lands_on_its_preview(cast, client_for, worker):
+    response = _generate(client_for(cast.users.coordinator), cast.region, worker=worker)
 
     bulletin = Bulletin.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("bulletins:detail", kwargs={"pk": bulletin.pk})
     assert (bulletin.region, bulletin.year, bulletin.month, bulletin.status) == (cast.region, *LAST, "draft")
+    assert (bulletin.job, bulletin.job_token, bulletin.failure) == ("", None, "")
     assert bulletin.generated_by == cast.users.coordinator
     assert bulletin.meta["title"] == f"关于{LAST[0]}年{LAST[1]}月份全县重点项目建设进展情况的通报"
     assert [field.read(4) for field in (bulletin.docx, bulletin.pdf, bulletin.ledger)] == [
@@ -71,13 +89,13 @@ def test_the_form_offers_last_month_and_the_users_region_and_those_below_it(cast
     assert list(form.fields["region"].queryset) == [cast.regions.lvliang, cast.regions.wenshui, cast.region]
 
 
-def test_generating_again_overwrites_the_draft(cast, client_for):
+def test_generating_again_overwrites_the_draft(cast, client_for, worker):
     client = client_for(cast.users.coordinator)
-    _generate(client, cast.region)
+    _generate(client, cast.region, worker=worker)
     first = Bulletin.objects.get()
     Bulletin.objects.filter(pk=first.pk).update(generated_at=timezone.now() - datetime.timedelta(days=1))
 
-    response = _generate(client, cast.region)
+    response = _generate(client, cast.region, worker=worker)
 
     assert response.status_code == 302
     again = Bulletin.objects.get()
@@ -111,9 +129,9 @@ def test_a_region_outside_the_users_subtree_or_a_zone_is_refused(cast, client_fo
     assert Bulletin.objects.count() == 0
 
 
-def test_an_issued_month_is_not_generated_again(cast, client_for):
+def test_an_issued_month_is_not_generated_again(cast, client_for, worker):
     client = client_for(cast.users.coordinator)
-    _generate(client, cast.region)
+    _generate(client, cast.region, worker=worker)
     issued = Bulletin.objects.get()
     issued.issue(by=cast.users.coordinator)
     before = reload(issued)
@@ -162,10 +180,10 @@ def test_the_preview_shows_the_frozen_content_and_the_actions_of_a_draft(cast, c
     ]
 
 
-def test_issuing_from_the_preview_numbers_and_freezes_it(cast, client_for, draft):
+def test_issuing_from_the_preview_numbers_and_freezes_it(cast, client_for, draft, worker):
     client = client_for(cast.users.coordinator)
 
-    response = client.post(reverse("bulletins:issue", kwargs={"pk": draft.pk}))
+    response = worker(client, reverse("bulletins:issue", kwargs={"pk": draft.pk}))
 
     issued = reload(draft)
     assert response.status_code == 302
@@ -189,14 +207,15 @@ def test_issuing_twice_is_refused_and_changes_nothing(cast, client_for, draft):
     assert (after.number, after.issued_at, after.pdf.name) == (before.number, before.issued_at, before.pdf.name)
 
 
-def test_regenerating_from_the_preview_keeps_the_row(cast, client_for, draft):
+def test_regenerating_from_the_preview_keeps_the_row(cast, client_for, draft, worker):
     Bulletin.objects.filter(pk=draft.pk).update(generated_at=timezone.now() - datetime.timedelta(days=1))
 
-    response = client_for(cast.users.admin).post(reverse("bulletins:regenerate", kwargs={"pk": draft.pk}))
+    response = worker(client_for(cast.users.admin), reverse("bulletins:regenerate", kwargs={"pk": draft.pk}))
 
     assert response.status_code == 302
     assert reload(draft).generated_by == cast.users.admin
     assert reload(draft).generated_at > draft.generated_at - datetime.timedelta(hours=1)
+    assert reload(draft).docx.name != draft.docx.name
 
 
 def test_deleting_a_draft_returns_to_the_list(cast, client_for, draft):

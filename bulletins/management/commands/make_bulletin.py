@@ -1,4 +1,5 @@
-"""Generate (or regenerate) a region's monthly bulletin, what the "生成通报" button does; --issue also issues it."""
+"""Generate (or regenerate) a region's monthly bulletin in this process, what the "生成通报" button queues for the
+background worker (the same ``Bulletin.run_generation``); --issue also issues it (``run_issue``)."""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
