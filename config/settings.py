@@ -149,7 +149,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "projects:list"
+LOGIN_REDIRECT_URL = "home"  # org.views.home sends each role to its start page
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after this much inactivity: every request pushes the expiry on.

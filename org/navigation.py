@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Role
 
-GOVERNMENT = frozenset(role for role in Role if role != Role.ENTERPRISE)
+EVERYONE = frozenset(Role)
+GOVERNMENT = EVERYONE - {Role.ENTERPRISE}
 EDITORS = frozenset({Role.COORDINATOR, Role.ADMIN})
 READERS = EDITORS | {Role.LEADER}
 
@@ -37,12 +38,12 @@ class Section:
 
 SECTIONS = (
     Section(_("驾驶舱"), (
-        Link("dashboards:index", _("领导驾驶舱"), GOVERNMENT - {Role.REPORTER}),
-        Link("dashboards:screen", _("大屏"), READERS),
-        Link("dashboards:zones", _("开发区亩均"), READERS | {Role.PROMOTER}),
+        Link("dashboards:index", _("领导驾驶舱"), GOVERNMENT),
+        Link("dashboards:screen", _("大屏"), GOVERNMENT),
+        Link("dashboards:zones", _("开发区亩均"), GOVERNMENT),
     ), ("dashboards",)),
     Section(_("项目"), (
-        Link("projects:list", _("项目台账"), GOVERNMENT | {Role.ENTERPRISE}),
+        Link("projects:list", _("项目台账"), EVERYONE),
         Link("approvals:list", _("前期手续"), GOVERNMENT),
         Link("projects:change_requests", _("计划变更"), EDITORS),
         Link("projects:suspensions", _("暂停项目"), READERS),
@@ -69,15 +70,15 @@ SECTIONS = (
         Link("attraction:targets", _("签约目标"), READERS | {Role.PROMOTER}),
     ), ("attraction",)),
     Section(_("督导"), (
-        Link("rankings:targets", _("目标与差距"), READERS),
-        Link("rankings:ranking", _("赛马排名"), READERS),
-        Link("batches:index", _("三个一批"), READERS),
-        Link("batches:stalled", _("三未清单"), READERS),
-        Link("bulletins:list", _("月度通报"), READERS),
+        Link("rankings:targets", _("目标与差距"), GOVERNMENT),
+        Link("rankings:ranking", _("赛马排名"), GOVERNMENT),
+        Link("batches:index", _("三个一批"), GOVERNMENT),
+        Link("batches:stalled", _("三未清单"), GOVERNMENT),
+        Link("bulletins:list", _("月度通报"), GOVERNMENT),
     ), ("rankings", "batches", "bulletins")),
     Section(_("数据"), (
         Link("oc4ids:export", _("OC4IDS 数据交换"), GOVERNMENT),
-        Link("api:docs", _("接口文档"), EDITORS),
+        Link("api:docs", _("接口文档"), EVERYONE),
     ), ("oc4ids", "api")),
 )
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .forms import PasswordChangeForm
+from .models import Role
 
 login = auth_views.LoginView.as_view(redirect_authenticated_user=True)
 logout = auth_views.LogoutView.as_view()
@@ -14,10 +15,19 @@ password_change = auth_views.PasswordChangeView.as_view(form_class=PasswordChang
 password_change_done = auth_views.PasswordChangeDoneView.as_view()
 
 
+# Where each role starts: the page its work begins on; everyone else the dashboard of their region.
+START_PAGES = {
+    Role.REPORTER: "reports:mine",
+    Role.HANDLER: "problems:inbox",
+    Role.PROMOTER: "attraction:mine",
+    Role.ENTERPRISE: "problems:requests",
+}
+
+
 @login_required
 @require_GET
 def home(request):
-    return redirect("projects:list")
+    return redirect(START_PAGES.get(request.user.role, "dashboards:index"))
 
 
 @login_required

@@ -47,12 +47,12 @@ def test_the_login_page_is_in_chinese(db):
     assert WRONG_PASSWORD_MESSAGE not in page
 
 
-def test_the_right_password_logs_in_and_lands_on_the_ledger(cast):
+def test_the_right_password_logs_in_and_lands_on_the_home_page(cast):
     client = Client()
 
     response = _login(client, "jc_reporter", PASSWORD)
 
-    assert (response.status_code, response.url) == (302, LIST_URL)
+    assert (response.status_code, response.url) == (302, reverse("home"))
     assert _logged_in_as(client) == str(cast.users.reporter.pk)
     assert "孙填报 · 填报员 · 交城县" in client.get(LIST_URL).content.decode()
 
@@ -390,3 +390,22 @@ def test_a_city_admin_cannot_make_anyone_a_superuser(cast):
     assert response.status_code == 302
     reporter.refresh_from_db()
     assert (reporter.role, reporter.is_staff, reporter.is_superuser) == ("coordinator", True, False)
+
+
+@pytest.mark.parametrize(
+    ("role", "start"),
+    [
+        ("coordinator", "dashboards:index"),
+        ("admin", "dashboards:index"),
+        ("leader", "dashboards:index"),
+        ("reporter", "reports:mine"),
+        ("handler", "problems:inbox"),
+        ("promoter", "attraction:mine"),
+        ("enterprise", "problems:requests"),
+    ],
+)
+def test_home_sends_each_role_to_the_page_its_work_starts_on(cast, role, start):
+    response = login_client(getattr(cast.users, role)).get(reverse("home"))
+
+    assert (response.status_code, response.url) == (302, reverse(start))
+    assert login_client(getattr(cast.users, role)).get(response.url).status_code == 200

@@ -9,7 +9,7 @@ from lib.codes import make_credit_code
 from org.models import Department, Region, Role, User
 from projects.models import AnnualPlan, ChainTag, Project, Stage
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,12 +66,6 @@ def ledger():
     return {"coordinator": coordinator, "projects": projects, "county": county}
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def test_coordinator_filters_opens_edits_and_sees_history(page, ledger):

@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 from org.models import Region, Role, User
 from projects.models import AnnualPlan, Project, Stage
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,19 +47,13 @@ def county():
     return county
 
 
-def login(page) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def test_the_documentation_page_lists_the_resources_and_tries_the_ledger(page, county):
     failed = []
     page.on("requestfailed", lambda request: failed.append(request.url))
     page.on("response", lambda response: response.status >= 400 and failed.append(response.url))
-    login(page)
+    login(page, "coordinator")
 
     page.goto("/api/docs/")
     page.wait_for_selector(".swagger-ui .opblock-tag")
@@ -83,7 +77,7 @@ def test_the_documentation_page_lists_the_resources_and_tries_the_ledger(page, c
 
 
 def test_the_browsable_api_shows_the_ledger_with_its_filters(page, county):
-    login(page)
+    login(page, "coordinator")
 
     page.goto("/api/projects/?stage=construction")
     content = page.locator(".response-info").inner_text()

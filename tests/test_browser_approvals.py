@@ -17,7 +17,7 @@ from lib import workdays
 from org.models import Department, Region, Role, User
 from projects.models import Project, Stage
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,12 +28,6 @@ NAME = "交城县年产10万吨高端碳材料项目"
 
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def logout(page) -> None:

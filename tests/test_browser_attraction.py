@@ -16,7 +16,7 @@ from lib.codes import make_credit_code
 from org.models import Department, Region, Role, User
 from projects.models import ChainTag, Project
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -103,12 +103,6 @@ def _older_agreement(county, promoter):
     FundArrival.objects.create(agreement=agreement, arrived_on=TODAY - datetime.timedelta(days=200), amount=15000)
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 CARD = "[data-testid=lead-card][data-lead='{pk}']"

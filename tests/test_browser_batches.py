@@ -18,7 +18,7 @@ from batches.models import BatchEntry, BatchEvent
 from org.models import Department, Region, Role, User
 from projects.models import AnnualPlan, Project, Stage
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,12 +79,6 @@ def county():
     return county
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def test_a_coordinator_builds_edits_and_exports_a_batch_event_then_opens_the_stalled_lists(page, county):

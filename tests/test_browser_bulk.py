@@ -13,7 +13,7 @@ from projects.models import AnnualPlan, Project, Stage
 from reports.bulk import COLUMNS
 from reports.models import MonthlyReport
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,12 +48,6 @@ def county():
     return projects
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def _filled(template: Path, target: Path, amounts: dict[int, object]) -> Path:

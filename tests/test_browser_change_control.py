@@ -15,7 +15,7 @@ from lib.codes import make_credit_code
 from org.models import Notification, Region, Role, User
 from projects.models import ChangeRequest, Milestone, PlanBaseline, Project, Stage, quarter_start
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,12 +64,6 @@ def world():
     return {"project": project, "coordinator": coordinator, "reporter": reporter}
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def logout(page) -> None:

@@ -13,7 +13,7 @@ from imports.models import ImportStatus, LedgerImport
 from org.models import Department, Region, Role, User
 from projects.models import AnnualPlan, Project, Stage
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,12 +66,6 @@ SCHOOL_BAD = [3, NEW[1], None, "教育", "谋划", "约0.7亿", 7000, None, 2000
 SCHOOL_ROW = [3, NEW[1], None, "民生", "谋划", 0.7, 7000, None, 2000, "2027.05", "住建局"]
 
 
-def login(page) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "coordinator")
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def _column(page, letter: str):
@@ -79,7 +73,7 @@ def _column(page, letter: str):
 
 
 def test_upload_map_check_fix_confirm_and_undo(page, county, tmp_path):
-    login(page)
+    login(page, "coordinator")
     page.goto("/imports/")
     assert page.locator("h1").inner_text() == "台账导入"
     shot(page, "imports-01-upload")

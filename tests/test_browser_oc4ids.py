@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 from oc4ids.schema import DATA_DIR, package_issues
 from projects.models import Project
 
-from .browser import shot
+from .browser import login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,16 +20,10 @@ EXAMPLE = DATA_DIR / "example.json"
 TITLE = "M75 Junctions 4 to 5 upgrade smart motorway"
 
 
-def login(page, cast, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", cast.password)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def test_a_coordinator_exports_the_county_and_imports_the_official_example(page, cast, tmp_path):
-    login(page, cast, "jc_coordinator")
+    login(page, "jc_coordinator", cast.password)
 
     # Export: the county's two projects, then only those under construction.
     page.goto("/oc4ids/export/")

@@ -16,7 +16,7 @@ from org.models import Department, Region, Role, User
 from problems.models import Level, Problem, ProblemEvent, Status
 from projects.models import AnnualPlan, Project, Stage
 
-from .browser import ARTIFACTS, shot
+from .browser import ARTIFACTS, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,12 +57,6 @@ def county():
     return {"project": project, "land": land, "overdue": overdue}
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def logout(page) -> None:

@@ -17,7 +17,7 @@ from projects.models import AnnualPlan, Milestone, Project, Stage
 from reports import colours
 from reports.models import Colour, MonthlyReport, ProjectColour, ReportStatus
 
-from .browser import shot
+from .browser import follow_menu, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,12 +65,6 @@ def county():
     return {"project": project, "county": county, "coordinator": coordinator}
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def logout(page) -> None:
@@ -96,7 +90,7 @@ def test_report_returned_fixed_approved_and_the_colour_turns_blue(page, county, 
 
     # The reporter finds the project under 月报填报 and submits a figure with a typo.
     login(page, "reporter")
-    page.click("nav >> text=月报填报")
+    follow_menu(page, "月报填报")
     rows = page.get_by_test_id("my-reports").locator("tbody tr")
     assert rows.count() == 2
     shot(page, "reports-01-my-reports")
@@ -120,7 +114,7 @@ def test_report_returned_fixed_approved_and_the_colour_turns_blue(page, county, 
 
     # The coordinator returns it from the queue (htmx: the row is redrawn in place).
     login(page, "coordinator")
-    page.click("nav >> text=月报审核")
+    follow_menu(page, "月报审核")
     row = page.get_by_test_id("queue-row").filter(has_text=NAME)
     assert "115.00" in row.inner_text()
     shot(page, "reports-04-queue")
@@ -168,13 +162,13 @@ def test_coordinator_pages_render(page, county):
     project = county["project"]
     login(page, "coordinator")
 
-    page.click("nav >> text=填报概况")
+    follow_menu(page, "填报概况")
     assert page.get_by_test_id("expected").inner_text() == "2"
     assert page.get_by_test_id("missing-list").locator("tbody tr").count() == 2
     assert "孙填报" in page.get_by_test_id("missing-list").inner_text()
     shot(page, "reports-10-period")
 
-    page.click("nav >> text=红黄蓝")
+    follow_menu(page, "红黄蓝")
     assert page.get_by_test_id("colour-row").count() == 2
     shot(page, "reports-11-colours")
     page.get_by_test_id("colour-row").filter(has_text=NAME).locator("a:has-text('调整')").click()
@@ -188,7 +182,7 @@ def test_coordinator_pages_render(page, county):
     assert "县政府专题会议" in page.get_by_test_id("override-note").inner_text()
     shot(page, "reports-13-colours-override")
 
-    page.click("nav >> text=月报规则")
+    follow_menu(page, "月报规则")
     page.fill("#id_m6", "40")
     page.fill("#id_m7", "30")
     page.click("[data-testid=save-curve]")
@@ -215,7 +209,7 @@ def test_coordinator_pages_render(page, county):
     logout(page)
 
     login(page, "city")
-    page.click("nav >> text=填报概况")
+    follow_menu(page, "填报概况")
     rows = page.get_by_test_id("by-region").locator("tbody tr")
     assert [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())] == ["文水县", "交城县"]
     assert page.get_by_test_id("expected").inner_text() == "3"

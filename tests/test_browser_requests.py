@@ -17,7 +17,7 @@ from org.models import Department, Region, Role, User
 from problems.models import EnterpriseRequest, Problem, ProblemEvent, Status
 from projects.models import Project, Stage
 
-from .browser import shot
+from .browser import follow_menu, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,12 +72,6 @@ def county():
     return {"project": project, "land": land}
 
 
-def login(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('登录')")
-    page.wait_for_url("**/projects/")
 
 
 def logout(page) -> None:
@@ -93,7 +87,7 @@ def the_request() -> EnterpriseRequest:
 def test_request_converted_resolved_struck_off_and_seen_by_the_enterprise(page, county):
     # The enterprise raises a request about its project; only its own project is offered.
     login(page, "enterprise")
-    page.click("nav >> text=企业诉求")
+    follow_menu(page, "企业诉求")
     page.click("[data-testid=new-request]")
     options = page.locator("#id_project option").all_inner_texts()
     assert options == ["不涉及具体项目（一般诉求）", PROJECT]
@@ -111,7 +105,7 @@ def test_request_converted_resolved_struck_off_and_seen_by_the_enterprise(page, 
     # The county office is told, finds it in the channel and turns it into a problem for the land bureau.
     login(page, "coordinator")
     assert page.get_by_test_id("unread-count").inner_text().startswith("1")
-    page.click("nav >> text=企业诉求")
+    follow_menu(page, "企业诉求")
     row = page.get_by_test_id("request-row").filter(has_text=SUBJECT)
     assert "山西华鑫新材料有限公司" in row.inner_text()
     shot(page, "requests-03-coordinator-list")
@@ -133,7 +127,7 @@ def test_request_converted_resolved_struck_off_and_seen_by_the_enterprise(page, 
 
     # The land bureau's handler sees it in the department inbox, accepts it and proposes the resolution.
     login(page, "handler")
-    page.click("nav >> text=部门待办")
+    follow_menu(page, "部门待办")
     page.wait_for_url("**/problems/inbox/**")
     rows = page.get_by_test_id("problem-row")
     assert rows.count() == 1
@@ -166,7 +160,7 @@ def test_request_converted_resolved_struck_off_and_seen_by_the_enterprise(page, 
     page.wait_for_selector("[data-testid=event-strike_off]")
     shot(page, "requests-08-struck-off")
     # The bureau's figures now count one problem closed within its deadline.
-    page.click("nav >> text=部门待办")
+    follow_menu(page, "部门待办")
     row = page.get_by_test_id("department-row").filter(has_text="交城县自然资源局")
     assert row.locator("td").all_inner_texts()[2:6] == ["0", "0", "1", "100.0%"]
     shot(page, "requests-09-coordinator-figures")
@@ -182,7 +176,7 @@ def test_request_converted_resolved_struck_off_and_seen_by_the_enterprise(page, 
 
     # The enterprise sees 已销号 and the resolution, and nothing of the internal timeline.
     login(page, "enterprise")
-    page.click("nav >> text=企业诉求")
+    follow_menu(page, "企业诉求")
     row = page.get_by_test_id("request-row").filter(has_text=SUBJECT)
     assert row.get_by_test_id("problem-status").inner_text() == "已销号"
     shot(page, "requests-11-enterprise-list")
