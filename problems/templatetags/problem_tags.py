@@ -2,8 +2,7 @@
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from problems.models import Level, Problem, Status
 
@@ -44,7 +43,7 @@ def overdue_badge(problem: Problem) -> str:
     badges = []
     days = problem.days_overdue()
     if days:
-        text = _("逾期%(days)s天") % {"days": days}
+        text = ngettext("逾期%(days)s天", "逾期%(days)s天", days) % {"days": days}
         badges.append(("badge text-bg-danger", "overdue", text))
     if problem.level in LEVEL_CLASSES:
         badges.append((f"badge {LEVEL_CLASSES[problem.level]}", "level", problem.get_level_display()))
