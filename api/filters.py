@@ -13,8 +13,12 @@ from drf_spectacular.utils import extend_schema_field
 from approvals.filtersets import ItemFilterSet
 from attraction.filtersets import AgreementFilterSet, LeadFilterSet
 from attraction.models import LeadStage
+from batches.models import BatchEvent
+from bulletins.models import Bulletin
+from bulletins.models import Status as BulletinStatus
 from org.models import Department, Region
 from problems.filtersets import ProblemFilterSet
+from rankings.models import Dimension, Kind, RankingSnapshot, RegionTarget
 from reports.filtersets import QueueFilterSet
 from reports.models import MonthlyReport, ReportStatus
 
@@ -97,3 +101,47 @@ class ApiAgreementFilterSet(AgreementFilterSet):
     """The agreement list's filters."""
 
     promoter = _an_id(AgreementFilterSet, "promoter")
+
+
+class TargetFilterSet(_UserFilterSet):
+    year = django_filters.NumberFilter(label=_("年度"))
+    region = django_filters.NumberFilter(label=_("区划 ID"), field_name="region_id")
+
+    class Meta:
+        model = RegionTarget
+        fields = []
+
+
+class SnapshotFilterSet(_UserFilterSet):
+    # Typed as a plain string: a second enum named "kind" (the regions' is the first) has no stable schema name.
+    kind = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ChoiceFilter(label=_("周期：month 月度，quarter 季度"), choices=Kind.choices)
+    )
+    dimension = django_filters.ChoiceFilter(label=_("排名对象"), choices=Dimension.choices)
+    year = django_filters.NumberFilter(label=_("年度"))
+    period = django_filters.NumberFilter(label=_("月份/季度"))
+    region = django_filters.NumberFilter(label=_("区划 ID"), field_name="region_id")
+
+    class Meta:
+        model = RankingSnapshot
+        fields = []
+
+
+class EventFilterSet(_UserFilterSet):
+    region = django_filters.NumberFilter(label=_("举办区划 ID"), field_name="region_id")
+    year = django_filters.NumberFilter(label=_("活动年度"), field_name="held_on__year")
+
+    class Meta:
+        model = BatchEvent
+        fields = []
+
+
+class BulletinFilterSet(_UserFilterSet):
+    region = django_filters.NumberFilter(label=_("区划 ID"), field_name="region_id")
+    year = django_filters.NumberFilter(label=_("年度"))
+    month = django_filters.NumberFilter(label=_("月份"))
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=BulletinStatus.choices)
+
+    class Meta:
+        model = Bulletin
+        fields = []

@@ -78,6 +78,11 @@ def reads_attraction(user: User, obj=None) -> bool:
     return may_read_attraction(user)
 
 
+def governs(user: User, obj=None) -> bool:
+    """Targets, rankings, the three batches, the stalled lists, bulletins: every government role (no enterprise)."""
+    return not user.is_enterprise
+
+
 def edits_approval_item(user: User, item) -> bool:
     return item.is_editable_by(user)
 

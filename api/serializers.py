@@ -15,11 +15,15 @@ from rest_framework import serializers
 from approvals.forms import ItemForm
 from approvals.models import ApprovalItem
 from attraction.models import Agreement, Lead
+from batches.models import BatchEntry, BatchEvent, BatchKind
+from bulletins.documents import FIELDS as BULLETIN_FILES
+from bulletins.models import Bulletin
 from org.models import Department, Region
 from problems.forms import ActionForm, ProblemForm
 from problems.models import Problem, ProblemEvent
 from projects.forms import ProjectForm, StageActionForm
 from projects.models import STAGE_ORDER, AnnualPlan, ChainTag, Milestone, Project
+from rankings.models import Kind, RankingEntry, RankingSnapshot, RegionTarget
 from reports.forms import CorrectionForm, ReportForm, ReturnForm
 from reports.models import Correction, MonthlyReport
 
@@ -376,3 +380,229 @@ class AgreementSerializer(serializers.ModelSerializer):
 
     def get_past_agreed_start(self, agreement: Agreement) -> bool:
         return agreement.is_past_agreed_start(self.context.get("today") or _today())
+
+
+# ---- targets and rankings (read-only) ----
+
+
+class GapRowSerializer(serializers.Serializer):
+    """A subject's targets beside what was done (rankings.targets.GapRow), 万元 and percent."""
+
+    subject_name = serializers.CharField(help_text=_("区划或部门名称"))
+    region = serializers.IntegerField(source="region_id", allow_null=True, help_text=_("区划 ID（部门行为空）"))
+    department = serializers.IntegerField(source="department_id", allow_null=True, help_text=_("部门 ID"))
+    fai_target = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("固定资产投资目标（万元）"))
+    fai_actual = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text=_("固定资产投资完成（万元，1 至统计月累计）")
+    )
+    fai_month = serializers.IntegerField(allow_null=True, help_text=_("固定资产投资统计截至月份"))
+    fai_rate = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("固定资产投资完成率（%）"))
+    fai_gap = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("固定资产投资差距（万元）"))
+    plan_target = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("重点项目投资计划（万元）"))
+    annual_plan = serializers.DecimalField(**MONEY, help_text=_("项目年度计划合计（万元）"))
+    completed = serializers.DecimalField(**MONEY, help_text=_("重点项目已审核完成投资（万元）"))
+    rate = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("完成率（%）"))
+    gap = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("差距（万元，负数为超额）"))
+    plan_shortfall = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text=_("项目计划缺口（万元）：投资计划减项目年度计划合计")
+    )
+
+
+class RegionTargetSerializer(serializers.ModelSerializer):
+    region = RegionBriefSerializer()
+
+    class Meta:
+        model = RegionTarget
+        fields = ["id", "region", "year", "fai_target", "plan_target", "updated_at"]
+        read_only_fields = fields
+
+
+class RegionTargetDetailSerializer(RegionTargetSerializer):
+    """The region's targets with the gap table of its screen: the region itself, its subregions, its departments."""
+
+    gap = GapRowSerializer(help_text=_("本级：本区划目标对比其全部下辖项目"))
+    regions = GapRowSerializer(many=True, help_text=_("下级区划的目标分解与差距"))
+    departments = GapRowSerializer(many=True, help_text=_("部门的目标分解与差距（有目标、计划或完成投资的部门）"))
+
+    class Meta(RegionTargetSerializer.Meta):
+        fields = [*RegionTargetSerializer.Meta.fields, "gap", "regions", "departments"]
+        read_only_fields = fields
+
+
+RATES = serializers.DictField(
+    child=serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True),
+    help_text=_("指标键 -> 数值"),
+)
+
+
+class RankingEntrySerializer(serializers.ModelSerializer):
+    indicators = serializers.SerializerMethodField(help_text=_("各项指标值（%），无可计算内容时为空"))
+    points = serializers.SerializerMethodField(help_text=_("各项指标标准化得分"))
+
+    class Meta:
+        model = RankingEntry
+        fields = [
+            "id", "position", "rank", "previous_rank", "rank_change", "region", "department", "subject_name", "score",
+            "indicators", "points",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(RATES)
+    def get_indicators(self, entry: RankingEntry) -> dict:
+        return {key: None if value is None else f"{value:.2f}" for key, value in entry.indicators.items()}
+
+    @extend_schema_field(RATES)
+    def get_points(self, entry: RankingEntry) -> dict:
+        return {key: None if value is None else f"{value:.2f}" for key, value in entry.point_values.items()}
+
+
+SNAPSHOT_FIELDS = [
+    "id", "region", "kind", "dimension", "year", "period", "label", "version", "as_of", "weights", "normalisation",
+    "previous", "computed_at", "computed_by", "published_at", "published_by",
+]  # fmt: skip
+
+
+@extend_schema_field({"type": "string", "description": "month（月度）或 quarter（季度）"})
+class PeriodKindField(serializers.ChoiceField):
+    """No enum in the schema: one named "kind" would collide with the regions' (and the two snapshot components
+    share it, so the generator could not name it after either)."""
+
+
+class RankingSnapshotSerializer(serializers.ModelSerializer):
+    region = RegionBriefSerializer()
+    kind = PeriodKindField(choices=Kind.choices)
+    label = serializers.CharField(help_text=_("期间，如“2026年3月”"))
+    weights = serializers.SerializerMethodField(help_text=_("计算时的指标权重"))
+    computed_by = PersonSerializer(allow_null=True)
+    published_by = PersonSerializer(allow_null=True)
+
+    class Meta:
+        model = RankingSnapshot
+        fields = SNAPSHOT_FIELDS
+        read_only_fields = fields
+
+    @extend_schema_field(RATES)
+    def get_weights(self, snapshot: RankingSnapshot) -> dict:
+        return {key: f"{value:.2f}" for key, value in snapshot.weight_values.items()}
+
+
+class RankingSnapshotDetailSerializer(RankingSnapshotSerializer):
+    entries = RankingEntrySerializer(many=True, help_text=_("按名次排列的排名条目"))
+
+    class Meta(RankingSnapshotSerializer.Meta):
+        fields = [*SNAPSHOT_FIELDS, "entries"]
+        read_only_fields = fields
+
+
+# ---- the three batches and the stalled lists (read-only) ----
+
+
+class BatchEntrySerializer(serializers.ModelSerializer):
+    ledger_changed = serializers.BooleanField(help_text=_("台账数据在列入后有变化"))
+
+    class Meta:
+        model = BatchEntry
+        fields = [
+            "id", "project", "name", "national_code", "owner_name", "category", "location", "total_investment",
+            "stage_on", "added_at", "ledger_changed",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class BatchSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=BatchKind.choices)
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    total_investment = serializers.DecimalField(**MONEY, help_text=_("总投资合计（万元）"))
+    entries = BatchEntrySerializer(many=True)
+
+
+EVENT_FIELDS = ["id", "name", "region", "held_on", "window_start", "window_end", "created_at", "frozen_at"]
+
+
+class BatchEventSerializer(serializers.ModelSerializer):
+    region = RegionBriefSerializer()
+
+    class Meta:
+        model = BatchEvent
+        fields = EVENT_FIELDS
+        read_only_fields = fields
+
+
+class BatchEventDetailSerializer(BatchEventSerializer):
+    batches = serializers.SerializerMethodField(help_text=_("签约、开工、投产三批：个数、总投资和项目"))
+
+    class Meta(BatchEventSerializer.Meta):
+        fields = [*EVENT_FIELDS, "batches"]
+        read_only_fields = fields
+
+    @extend_schema_field(BatchSerializer(many=True))
+    def get_batches(self, event: BatchEvent) -> list[dict]:
+        entries = {kind: [] for kind in BatchKind.values}
+        for entry in event.api_entries:
+            entries[entry.kind].append(entry)
+        batches = [
+            {"kind": t.kind, "label": t.label, "count": t.count, "total_investment": t.total_investment,
+             "entries": entries[t.kind]}
+            for t in event.totals()
+        ]  # fmt: skip
+        return BatchSerializer(batches, many=True, context=self.context).data
+
+
+class AgreementBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class StalledRowSerializer(serializers.Serializer):
+    """A line of a stalled list: the project (or, for the agreements list, the agreement) and how late it is."""
+
+    list = serializers.CharField(source="key", help_text=_("清单"))
+    project = ProjectBriefSerializer(allow_null=True)
+    agreement = AgreementBriefSerializer(allow_null=True)
+    region = RegionBriefSerializer()
+    investment = serializers.DecimalField(**MONEY, help_text=_("总投资或协议投资（万元）"))
+    planned_on = serializers.DateField(help_text=_("已过的计划（约定）日期"))
+    days_overdue = serializers.IntegerField(help_text=_("逾期天数"))
+
+
+class StalledCountSerializer(serializers.Serializer):
+    list = serializers.CharField(help_text=_("清单，用作 ?list="))
+    label = serializers.CharField()
+    title = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+# ---- bulletins (read-only) ----
+
+
+class DownloadsSerializer(serializers.Serializer):
+    docx = serializers.URLField(allow_null=True, help_text=_("Word 文档"))
+    pdf = serializers.URLField(allow_null=True, help_text=_("PDF 文档"))
+    xlsx = serializers.URLField(allow_null=True, help_text=_("Excel 附件"))
+
+
+class BulletinSerializer(serializers.ModelSerializer):
+    region = RegionBriefSerializer()
+    title = serializers.CharField(allow_null=True, help_text=_("通报标题（生成完成前为空）"))
+    downloads = serializers.SerializerMethodField(help_text=_("文件下载地址（经权限检查）；未生成的为空"))
+    generated_by = PersonSerializer(allow_null=True)
+    issued_by = PersonSerializer(allow_null=True)
+
+    class Meta:
+        model = Bulletin
+        fields = [
+            "id", "region", "year", "month", "status", "title", "number_year", "number", "generated_at",
+            "generated_by", "issued_at", "issued_by", "job", "failure", "downloads",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(DownloadsSerializer)
+    def get_downloads(self, bulletin: Bulletin) -> dict:
+        request = self.context["request"]
+        return {
+            fmt: request.build_absolute_uri(reverse("bulletins:download", args=[bulletin.pk, fmt]))
+            if getattr(bulletin, field)
+            else None
+            for fmt, field in BULLETIN_FILES.items()
+        }

@@ -18,6 +18,11 @@ router.register("problems", views.ProblemViewSet, basename="problem")
 router.register("approval-items", views.ApprovalItemViewSet, basename="approval-item")
 router.register("leads", views.LeadViewSet, basename="lead")
 router.register("agreements", views.AgreementViewSet, basename="agreement")
+router.register("targets", views.TargetViewSet, basename="target")
+router.register("rankings", views.RankingSnapshotViewSet, basename="ranking")
+router.register("batches", views.BatchEventViewSet, basename="batch")
+router.register("stalled", views.StalledViewSet, basename="stalled")
+router.register("bulletins", views.BulletinViewSet, basename="bulletin")
 
 app_name = "api"
 urlpatterns = [

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, OuterRef, Prefetch, Subquery, Sum, Value
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,12 +26,17 @@ from rest_framework.response import Response
 from approvals.forms import ItemForm
 from approvals.models import ApprovalItem
 from attraction.models import Agreement, FundArrival, Lead
+from batches import stalled as stalled_lists
+from batches.models import BatchEntry, BatchEvent
+from bulletins.models import Bulletin
 from org.models import Department, Region
 from problems.forms import ActionForm, ProblemForm
 from problems.models import Problem, ProblemEvent
 from projects.filtersets import ProjectFilterSet
 from projects.forms import ProjectForm, StageActionForm
 from projects.models import AnnualPlan, Project, StageChange, project_visibility
+from rankings.models import RankingSnapshot, RegionTarget
+from rankings.targets import gap_by_department, gap_table, region_gap
 from reports.colours import current_month
 from reports.forms import CorrectionForm, ReportForm, ReturnForm
 from reports.models import MonthlyReport, Period
@@ -42,9 +48,13 @@ from .filters import (
     ApiItemFilterSet,
     ApiLeadFilterSet,
     ApiProblemFilterSet,
+    BulletinFilterSet,
     DepartmentFilterSet,
+    EventFilterSet,
     RegionFilterSet,
     ReportFilterSet,
+    SnapshotFilterSet,
+    TargetFilterSet,
 )
 from .ledger import ledger_rows
 from .permissions import (
@@ -54,6 +64,7 @@ from .permissions import (
     edits_approval_item,
     edits_projects,
     files_reports,
+    governs,
     oversees_reports,
     raises_problems,
     reads_approval_lists,
@@ -522,6 +533,157 @@ class AgreementViewSet(*ReadViewSet):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+
+# ---- targets, rankings, the three batches, the stalled lists, bulletins (read-only) ----
+
+GOVERNMENT = Rule(user=governs)  # an enterprise: 403 before anything is looked up, as on the screens
+
+
+def _subtree(queryset, user, prefix: str = ""):
+    """Rows of the user's region subtree (a superuser without a region: all)."""
+    if user.region_id is None:
+        return queryset if user.is_superuser else queryset.none()
+    return queryset.filter(**{f"{prefix}region__path__startswith": user.region.path})
+
+
+@extend_schema(tags=[_("目标分解")])
+class TargetViewSet(*ReadViewSet):
+    """区划投资目标：所辖区划各年度的固定资产投资目标和重点项目投资计划；详情另含目标差距表（本级、下级区划、部门），
+    同目标差距页面。企业用户无权查看。"""
+
+    model = RegionTarget
+    filterset_class = TargetFilterSet
+    rules = {"list": GOVERNMENT, "retrieve": GOVERNMENT}
+
+    def get_serializer_class(self):
+        return s.RegionTargetSerializer if self.action == "list" else s.RegionTargetDetailSerializer
+
+    def visible(self, user):
+        return (
+            _subtree(RegionTarget.objects.all(), user).select_related("region").order_by("-year", "region__path", "pk")
+        )
+
+    def retrieve(self, request, pk=None):
+        target = self.get_object()
+        region, year = target.region, target.year
+        target.gap = region_gap(region, year)
+        target.regions = gap_table(region, year)
+        target.departments = [row for row in gap_by_department(region, year) if _has_figures(row)]
+        return Response(self.get_serializer(target).data)
+
+
+def _has_figures(row) -> bool:
+    """A department with a target, a plan or money spent, as on the gap table."""
+    return any([row.fai_target is not None, row.plan_target is not None, row.annual_plan, row.completed])
+
+
+@extend_schema(tags=[_("赛马排名")])
+class RankingSnapshotViewSet(*ReadViewSet):
+    """赛马排名快照：本区划、上级区划和下级区划已发布的排名（草稿仅本区划及下级的重点办、管理员可见）；
+    详情含各排名对象的得分、名次、名次变化和各项指标。企业用户无权查看。"""
+
+    model = RankingSnapshot
+    filterset_class = SnapshotFilterSet
+    rules = {"list": GOVERNMENT, "retrieve": READ}  # an enterprise's snapshot: 404, as on the snapshot page
+
+    def get_serializer_class(self):
+        return s.RankingSnapshotSerializer if self.action == "list" else s.RankingSnapshotDetailSerializer
+
+    def visible(self, user):
+        return (
+            RankingSnapshot.objects.visible_to(user)
+            .select_related("region", "computed_by", "published_by")
+            .order_by("-year", "-period", "kind", "dimension", "region__path", "-version", "pk")
+        )
+
+    def reachable(self, user):
+        return self.visible(user).prefetch_related("entries")
+
+
+@extend_schema(tags=[_("三个一批")])
+class BatchEventViewSet(*ReadViewSet):
+    """三个一批活动：所辖区划举办的活动；详情含签约、开工、投产三批各自的个数、总投资和项目（列入时固定的数据）。"""
+
+    model = BatchEvent
+    filterset_class = EventFilterSet
+    rules = {"list": GOVERNMENT, "retrieve": GOVERNMENT}
+
+    def get_serializer_class(self):
+        return s.BatchEventSerializer if self.action == "list" else s.BatchEventDetailSerializer
+
+    def visible(self, user):
+        return BatchEvent.objects.visible_to(user).select_related("region").order_by("-held_on", "-pk")
+
+    def retrieve(self, request, pk=None):
+        event = self.get_object()
+        entries = BatchEntry.objects.filter(event=event).with_ledger_changes()
+        event.api_entries = list(entries.order_by("kind", "-total_investment", "pk"))
+        return Response(self.get_serializer(event).data)
+
+
+LIST = OpenApiParameter("list", OpenApiTypes.STR, enum=stalled_lists.KEYS, description=_("清单，默认签而未开"))
+REGION = OpenApiParameter("region", OpenApiTypes.INT, description=_("区划 ID，默认用户所在区划"))
+
+
+@extend_schema(tags=[_("三未项目")])
+class StalledViewSet(ApiViewSet):
+    """三未项目清单：签而未开、开而未竣、竣而未投（按项目阶段和计划日期推算），及签约协议逾期未开工。"""
+
+    model = Project
+    filter_backends = []
+    rules = {"list": GOVERNMENT, "counts": GOVERNMENT}
+
+    @extend_schema(parameters=[LIST, REGION], responses=s.StalledRowSerializer(many=True))
+    def list(self, request):
+        key = request.query_params.get("list", "") or stalled_lists.KEYS[0]
+        if key not in stalled_lists.KEYS:
+            raise refuse("list", _("没有这个清单。"))
+        require(key in stalled_lists.keys_for(request.user))
+        rows = stalled_lists.stalled_list(key, self._region(), timezone.localdate())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.StalledRowSerializer(page, many=True).data)
+
+    @extend_schema(parameters=[REGION], responses=s.StalledCountSerializer(many=True))
+    @action(detail=False)
+    def counts(self, request):
+        """各清单的项目（协议）个数。"""
+        counts = stalled_lists.stalled_counts(self._region(), timezone.localdate())
+        rows = [
+            {"list": key, "label": stalled_lists.LISTS[key].label, "title": stalled_lists.LISTS[key].title,
+             "count": counts[key]}
+            for key in stalled_lists.keys_for(request.user)
+        ]  # fmt: skip
+        return Response(s.StalledCountSerializer(rows, many=True).data)
+
+    def _region(self) -> Region | None:
+        """``?region=<id>`` in the user's subtree (elsewhere: bad input), else the user's own region."""
+        value = self.request.query_params.get("region", "")
+        if not value:
+            return self.request.user.region
+        region = Region.objects.visible_to(self.request.user).filter(pk=int(value)).first() if value.isdigit() else None
+        if region is None:
+            raise refuse("region", _("区划不存在或不在您的区划范围内。"))
+        return region
+
+
+@extend_schema(tags=[_("月度通报")])
+class BulletinViewSet(*ReadViewSet):
+    """月度通报：所辖区划已印发的通报（草稿仅重点办、管理员可见）：文号、状态和 Word、PDF、Excel 附件的下载地址。"""
+
+    model = Bulletin
+    serializer_class = s.BulletinSerializer
+    filterset_class = BulletinFilterSet
+    rules = {"list": GOVERNMENT, "retrieve": GOVERNMENT}
+
+    def visible(self, user):
+        return (
+            Bulletin.objects.visible_to(user)
+            .annotate(title=KT("content__meta__title"))
+            .defer("content")
+            .select_related("region", "generated_by", "issued_by")
+            .order_by("-year", "-month", "region__path", "pk")
+        )
 
 
 # ---- the schema, its documentation page, the API root ----

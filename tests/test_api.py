@@ -879,6 +879,11 @@ def test_the_api_root_lists_the_resources(cast):
         "approval-items": "http://testserver/api/approval-items/",
         "leads": "http://testserver/api/leads/",
         "agreements": "http://testserver/api/agreements/",
+        "targets": "http://testserver/api/targets/",
+        "rankings": "http://testserver/api/rankings/",
+        "batches": "http://testserver/api/batches/",
+        "stalled": "http://testserver/api/stalled/",
+        "bulletins": "http://testserver/api/bulletins/",
     }
 
 

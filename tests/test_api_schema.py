@@ -44,8 +44,9 @@ def test_the_schema_documents_money_as_decimal_strings_and_every_resource(db):
     total = schema["components"]["schemas"]["Project"]["properties"]["total_investment"]
     assert (total["type"], total["format"]) == ("string", "decimal")
     assert sorted(path for path in schema["paths"] if path.count("/") == 3) == [
-        "/api/agreements/", "/api/approval-items/", "/api/departments/", "/api/leads/", "/api/monthly-reports/",
-        "/api/problems/", "/api/projects/", "/api/regions/",
+        "/api/agreements/", "/api/approval-items/", "/api/batches/", "/api/bulletins/", "/api/departments/",
+        "/api/leads/", "/api/monthly-reports/", "/api/problems/", "/api/projects/", "/api/rankings/", "/api/regions/",
+        "/api/stalled/", "/api/targets/",
     ]  # fmt: skip
     assert schema["components"]["securitySchemes"]["tokenAuth"] == {
         "type": "apiKey", "in": "header", "name": "Authorization",

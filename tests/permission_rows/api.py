@@ -18,6 +18,7 @@ from approvals.models import ApprovalItem
 from attraction.models import Agreement, Lead, LeadStage, TargetEnterprise
 from problems.models import Problem
 from projects.models import AnnualPlan
+from rankings.models import RegionTarget
 from reports.models import MonthlyReport, Period, ReportStatus
 
 from . import MONTH, YEAR, Row
@@ -118,6 +119,34 @@ ROWS = [
     api("agreement-detail", "GET", 200, 403, obj="api agreement", **ATTRACTION),
     api("agreement-detail", "GET", 404, 403, obj="api other agreement", promoter=404, leader=404),
     everyone("agreement-detail", "DELETE", 405, obj="api agreement"),
+    # ---- targets, rankings, batches, stalled lists, bulletins, read-only: every government role; an enterprise
+    # 403 before any lookup (a ranking snapshot: 404, as on its page); the objects are the apps' own rows ----
+    api("target-list", "GET", 200, 200, enterprise=403),
+    everyone("target-list", "POST", 405),
+    api("target-detail", "GET", 200, 200, obj="api target", enterprise=403),
+    api("target-detail", "GET", 404, 404, obj="api other target", enterprise=403),
+    everyone("target-detail", "PUT", 405, obj="api target"),
+    api("ranking-list", "GET", 200, 200, enterprise=403),
+    everyone("ranking-list", "POST", 405),
+    api("ranking-detail", "GET", 200, 200, obj="ranking", enterprise=404),  # the city's, published
+    api("ranking-detail", "GET", 200, 404, obj="draft"),  # the county's draft: the key-project office only
+    everyone("ranking-detail", "GET", 404, obj="other ranking"),
+    everyone("ranking-detail", "PATCH", 405, obj="ranking"),
+    api("batch-list", "GET", 200, 200, enterprise=403),
+    everyone("batch-list", "POST", 405),
+    api("batch-detail", "GET", 200, 200, obj="event", enterprise=403),
+    api("batch-detail", "GET", 404, 404, obj="other event", enterprise=403),
+    everyone("batch-detail", "DELETE", 405, obj="event"),
+    api("stalled-list", "GET", 200, 200, enterprise=403),
+    everyone("stalled-list", "POST", 405),
+    api("stalled-counts", "GET", 200, 200, enterprise=403),
+    everyone("stalled-counts", "POST", 405),
+    api("bulletin-list", "GET", 200, 200, enterprise=403),
+    everyone("bulletin-list", "POST", 405),
+    api("bulletin-detail", "GET", 200, 404, obj="bulletin", enterprise=403),  # a draft: the office only
+    api("bulletin-detail", "GET", 200, 200, obj="issued bulletin", enterprise=403),
+    api("bulletin-detail", "GET", 404, 404, obj="other bulletin", enterprise=403),
+    everyone("bulletin-detail", "PUT", 405, obj="issued bulletin"),
 ]
 
 
@@ -157,7 +186,22 @@ def _signed_lead(region) -> tuple[Lead, Agreement]:
     return lead, agreement
 
 
+def _targets(cast) -> dict:
+    """This year's targets of 交城县 ("own") and of 小店区 ("other")."""
+    if not hasattr(cast, "api_targets"):
+        with scopes_disabled():
+            cast.api_targets = {
+                key: RegionTarget.objects.create(
+                    region=region, year=YEAR, fai_target=Decimal("500000"), plan_target=Decimal("300000")
+                )
+                for key, region in (("own", cast.region), ("other", cast.regions.xiaodian))
+            }
+    return cast.api_targets
+
+
 OBJECTS = {
+    "api target": lambda cast: _targets(cast)["own"].pk,
+    "api other target": lambda cast: _targets(cast)["other"].pk,
     "api region": lambda cast: cast.region.pk,
     "api other region": lambda cast: cast.regions.xiaodian.pk,
     "api department": lambda cast: cast.departments.land.pk,
