@@ -17,7 +17,7 @@ from lib import workdays
 from org.models import Department, Region, Role, User
 from projects.models import Project, Stage
 
-from .browser import login, shot
+from .browser import follow_menu, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -94,7 +94,7 @@ def test_a_checklist_from_template_to_approval_and_into_the_statistics(page, cou
 
     # The land bureau's handler sees its three items and edits only those.
     login(page, "handler")
-    page.click("nav >> text=前期手续")
+    follow_menu(page, "前期手续")
     page.wait_for_url("**/approvals/")
     assert page.get_by_test_id("item-row").count() == 3
     shot(page, "04-handler-list")

@@ -1023,8 +1023,9 @@ def test_the_project_page_runs_the_same_queries_with_0_or_12_months_reported(
 
     # The project page's own 20 queries, the reporting card's 4 (the window's reports, its colours, the
     # approved sum before the window, whether the user reports on the project), the problems card's 1 and
-    # the approvals card's 1 (no plan approved here, so change control adds none).
-    with django_assert_num_queries(26):
+    # the approvals card's 1 (no plan approved here, so change control adds none), the attraction card's 1
+    # (the lead the project landed from).
+    with django_assert_num_queries(27):
         response = client.get(reverse("projects:detail", args=[project.pk]))
 
     assert len([m for m in response.context["months"] if m["report"]]) == reports
